@@ -6,7 +6,7 @@ import { type AdmissionResult, mergeResults } from './admission-result.ts';
 import { FieldError, fieldErr } from './field-error.ts';
 import { type AdmissionContext, type KindDefinition } from './kind-definition.ts';
 import { validateObjectMeta } from './object-meta.ts';
-import { applySchemaDefaults, type SchemaNode, validateSchema } from './schema-validate.ts';
+import { applySchemaDefaults, type SchemaNode, validateSchema, validateWithDefaults } from './schema-validate.ts';
 
 export const VALIDATION_ANNOTATION = 'cnpg.io/validation';
 const VALIDATION_DISABLED_WARNING =
@@ -56,12 +56,12 @@ function admitUnsafe(def: KindDefinition, raw: unknown, oldRaw: unknown, ctx: Ad
   }
   const metaErrors = validateObjectMeta(raw as Record<string, unknown>, def.scope === 'Namespaced');
   // The API server checks the raw document's shape before anything mutates it.
-  const schemaErrors = validateSchema(def.schema as SchemaNode, applySchemaDefaults(def.schema as SchemaNode, raw));
+  const schemaErrors = validateWithDefaults(def.schema as SchemaNode, raw);
   if (metaErrors.length > 0 || schemaErrors.length > 0) return { errors: [...metaErrors, ...schemaErrors], warnings: [] };
 
   const obj = defaulted(def, raw) as Record<string, unknown>;
   const old = oldRaw === undefined ? undefined : (defaulted(def, oldRaw) as Record<string, unknown>);
-  const afterDefaults = validateSchema(def.schema as SchemaNode, obj, old);
+  const afterDefaults = validateSchema(def.schema as SchemaNode, obj, { old });
   if (afterDefaults.length > 0) return { errors: afterDefaults, warnings: [], object: obj };
 
   const result = webhook(def, obj, old, ctx);

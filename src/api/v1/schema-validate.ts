@@ -86,28 +86,39 @@ function propertySchema(schema: SchemaNode, key: string): SchemaNode | undefined
   return typeof schema.additionalProperties === 'object' ? schema.additionalProperties : undefined;
 }
 
-/**
- * Checks `value` against `schema`; `old` is the previous object on update (for transition rules).
- * `path` is the field path of `value` (empty for the root).
- */
-export function validateSchema(schema: SchemaNode, value: unknown, old?: unknown, path = ''): FieldError[] {
+export interface SchemaCheckOptions {
+  /** The previous object on update, for CEL transition rules. */
+  old?: unknown;
+  /** Whether to evaluate the CEL rules (default true); off gives the plain OpenAPI verdict. */
+  cel?: boolean;
+}
+
+/** Checks `value` (the root object) against `schema`. */
+export function validateSchema(schema: SchemaNode, value: unknown, opts: SchemaCheckOptions = {}): FieldError[] {
   const errors: FieldError[] = [];
-  walk(schema, value, old, path, errors);
+  walk(schema, value, opts.old, '', errors, opts.cel ?? true);
   return errors;
 }
 
 const child = (path: string, key: string) => (path === '' ? key : `${path}.${key}`);
 
-function walk(schema: SchemaNode, value: unknown, old: unknown, path: string, errors: FieldError[]): void {
+function walk(
+  schema: SchemaNode,
+  value: unknown,
+  old: unknown,
+  path: string,
+  errors: FieldError[],
+  cel: boolean,
+): void {
   const before = errors.length;
   // A null field is pruned by the API server (or allowed, when nullable): nothing to check.
   if (value === null || value === undefined) return;
   if (!checkType(schema, value, path, errors)) return;
   checkValue(schema, value, path, errors);
-  if (isObject(value)) walkObject(schema, value, isObject(old) ? old : undefined, path, errors);
-  else if (Array.isArray(value)) walkArray(schema, value, Array.isArray(old) ? old : undefined, path, errors);
+  if (isObject(value)) walkObject(schema, value, isObject(old) ? old : undefined, path, errors, cel);
+  else if (Array.isArray(value)) walkArray(schema, value, Array.isArray(old) ? old : undefined, path, errors, cel);
   // CEL rules see a subtree that passed the OpenAPI checks, as in the API server.
-  if (errors.length === before) runCel(schema, value, old, path, errors);
+  if (cel && errors.length === before) runCel(schema, value, old, path, errors);
 }
 
 function checkType(schema: SchemaNode, value: unknown, path: string, errors: FieldError[]): boolean {
@@ -179,7 +190,14 @@ function checkValue(schema: SchemaNode, value: unknown, path: string, errors: Fi
   }
 }
 
-function walkObject(schema: SchemaNode, value: Json, old: Json | undefined, path: string, errors: FieldError[]) {
+function walkObject(
+  schema: SchemaNode,
+  value: Json,
+  old: Json | undefined,
+  path: string,
+  errors: FieldError[],
+  cel: boolean,
+) {
   for (const name of schema.required ?? []) {
     if (value[name] === undefined || value[name] === null) errors.push(fieldErr.required(child(path, name)));
   }
@@ -188,7 +206,7 @@ function walkObject(schema: SchemaNode, value: Json, old: Json | undefined, path
     const p = schema.properties?.[key];
     const sub = p ?? (typeof schema.additionalProperties === 'object' ? schema.additionalProperties : undefined);
     if (sub !== undefined) {
-      walk(sub, v, old?.[key], child(path, key), errors);
+      walk(sub, v, old?.[key], child(path, key), errors, cel);
     } else if (!preserve && schema.properties !== undefined && schema.additionalProperties !== true) {
       // Declared properties and no others: kubectl's strict field validation rejects the rest.
       // (An object declared without properties, like metadata at the root, takes anything.)
@@ -197,7 +215,14 @@ function walkObject(schema: SchemaNode, value: Json, old: Json | undefined, path
   }
 }
 
-function walkArray(schema: SchemaNode, value: unknown[], old: unknown[] | undefined, path: string, errors: FieldError[]) {
+function walkArray(
+  schema: SchemaNode,
+  value: unknown[],
+  old: unknown[] | undefined,
+  path: string,
+  errors: FieldError[],
+  cel: boolean,
+) {
   const items = schema.items;
   const listType = schema['x-kubernetes-list-type'];
   const keys = schema['x-kubernetes-list-map-keys'] ?? [];
@@ -208,7 +233,7 @@ function walkArray(schema: SchemaNode, value: unknown[], old: unknown[] | undefi
     if (items !== undefined) {
       // Only map lists correlate items with the old list (by key), as the API server does.
       const oldItem = listType === 'map' ? old?.find((o) => keyOf(o) === keyOf(item)) : undefined;
-      walk(items, item, oldItem, itemPath, errors);
+      walk(items, item, oldItem, itemPath, errors, cel);
     }
     if (listType === 'map' || listType === 'set') {
       const id = listType === 'map' ? keyOf(item) : JSON.stringify(item);
@@ -235,4 +260,10 @@ function runCel(schema: SchemaNode, value: unknown, old: unknown, path: string, 
     const shown = isObject(value) ? 'object' : Array.isArray(value) ? 'array' : value;
     errors.push(fieldErr.invalid(at, shown, rule.message));
   }
+}
+
+/** The API server's verdict on a manifest: schema defaults applied (to the old version too), then checked. */
+export function validateWithDefaults(schema: SchemaNode, value: unknown, old?: unknown): FieldError[] {
+  const previous = old === undefined ? undefined : applySchemaDefaults(schema, old);
+  return validateSchema(schema, applySchemaDefaults(schema, value), { old: previous });
 }
