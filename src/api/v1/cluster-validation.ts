@@ -73,7 +73,6 @@ import {
   validateName,
   validatePromotionToken,
   validateReplicaClusterChange,
-  validateReplicaClusterExternalClusters,
   validateReplicaMode,
 } from './cluster-validation-topology.ts';
 import type { Cluster } from './cluster-types.ts';
@@ -111,7 +110,6 @@ const CREATE_RULES: readonly Rule[] = [
   validateTolerations,
   validateAntiAffinity,
   validateReplicaMode,
-  validateReplicaClusterExternalClusters,
   validateBackupConfiguration,
   validateRetentionPolicy,
   validateConfiguration,
