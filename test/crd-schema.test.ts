@@ -21,11 +21,16 @@ function strictCopy(node: unknown): unknown {
   const out: Json = {};
   for (const [k, v] of Object.entries(node)) {
     if (k.startsWith('x-kubernetes-validations')) continue; // CEL: not JSON Schema
-    out[k] = k === 'properties' || k === 'patternProperties'
-      ? Object.fromEntries(Object.entries(v as Json).map(([p, s]) => [p, strictCopy(s)]))
-      : strictCopy(v);
+    out[k] =
+      k === 'properties' || k === 'patternProperties'
+        ? Object.fromEntries(Object.entries(v as Json).map(([p, s]) => [p, strictCopy(s)]))
+        : strictCopy(v);
   }
-  if (out.properties !== undefined && out.additionalProperties === undefined && out['x-kubernetes-preserve-unknown-fields'] !== true) {
+  if (
+    out.properties !== undefined &&
+    out.additionalProperties === undefined &&
+    out['x-kubernetes-preserve-unknown-fields'] !== true
+  ) {
     out.additionalProperties = false;
   }
   return out;
@@ -56,9 +61,13 @@ describe('generated CRD schemas', () => {
       const text = JSON.stringify(buildCrd(def));
       assert.doesNotMatch(text, /"\$ref"/, def.kind);
       const check = (node: Json, at: string) => {
-        const typed = node.type !== undefined || node['x-kubernetes-int-or-string'] === true || node['x-kubernetes-preserve-unknown-fields'] === true;
+        const typed =
+          node.type !== undefined ||
+          node['x-kubernetes-int-or-string'] === true ||
+          node['x-kubernetes-preserve-unknown-fields'] === true;
         assert.ok(typed, `${def.kind}: no type at ${at}`);
-        for (const [k, v] of Object.entries((node.properties as Json | undefined) ?? {})) check(v as Json, `${at}.${k}`);
+        for (const [k, v] of Object.entries((node.properties as Json | undefined) ?? {}))
+          check(v as Json, `${at}.${k}`);
         if (typeof node.additionalProperties === 'object') check(node.additionalProperties as Json, `${at}.*`);
         if (node.items !== undefined) check(node.items as Json, `${at}[]`);
       };
@@ -70,8 +79,17 @@ describe('generated CRD schemas', () => {
 
   it('cover all eleven kinds with status subresources and the Cluster scale subresource', () => {
     assert.deepEqual(KINDS.map((k) => k.kind).sort(), [
-      'Backup', 'Cluster', 'ClusterImageCatalog', 'Database', 'DatabaseRole', 'FailoverQuorum', 'ImageCatalog',
-      'Pooler', 'Publication', 'ScheduledBackup', 'Subscription',
+      'Backup',
+      'Cluster',
+      'ClusterImageCatalog',
+      'Database',
+      'DatabaseRole',
+      'FailoverQuorum',
+      'ImageCatalog',
+      'Pooler',
+      'Publication',
+      'ScheduledBackup',
+      'Subscription',
     ]);
     const cluster = buildCrd(KINDS.find((k) => k.kind === 'Cluster') as (typeof KINDS)[number]);
     const v = (cluster.spec.versions as Json[])[0] as Json;
@@ -85,7 +103,12 @@ describe('generated CRD schemas', () => {
   it('are committed under config/crd and up to date (run `npm run crds` after a schema change)', () => {
     const dir = join(PROJECT_ROOT, 'config/crd');
     const expected = KINDS.map(crdFileName).sort();
-    assert.deepEqual(readdirSync(dir).filter((f) => f.endsWith('.yaml')).sort(), expected);
+    assert.deepEqual(
+      readdirSync(dir)
+        .filter((f) => f.endsWith('.yaml'))
+        .sort(),
+      expected,
+    );
     for (const def of KINDS) {
       assert.equal(readFileSync(join(dir, crdFileName(def)), 'utf8'), crdYaml(def), `${crdFileName(def)} is stale`);
     }
@@ -97,7 +120,11 @@ describe('generated CRD schemas', () => {
       assert.ok(validate, `${file}: no validator for ${String(doc.kind)}`);
       const ajvOk = validate(doc) as boolean;
       const mine = ourSchemaErrors(doc.kind as string, doc);
-      assert.equal(ajvOk, mine.length === 0, `${file} ${String(doc.kind)}: ajv ${JSON.stringify(validate.errors)} / ours ${mine}`);
+      assert.equal(
+        ajvOk,
+        mine.length === 0,
+        `${file} ${String(doc.kind)}: ajv ${JSON.stringify(validate.errors)} / ours ${mine}`,
+      );
     }
   });
 
@@ -111,7 +138,11 @@ describe('generated CRD schemas', () => {
       const how = breakDocument(copy, def.schema as SchemaNode, rnd);
       const ajvOk = (validators.get(def.kind) as ValidateFunction)(copy) as boolean;
       const mine = ourSchemaErrors(def.kind, copy);
-      assert.equal(ajvOk, mine.length === 0, `${file} (${how}): ajv ${JSON.stringify(validators.get(def.kind)?.errors)} / ours ${mine}`);
+      assert.equal(
+        ajvOk,
+        mine.length === 0,
+        `${file} (${how}): ajv ${JSON.stringify(validators.get(def.kind)?.errors)} / ours ${mine}`,
+      );
       assert.equal(ajvOk, false, `${file} (${how}) should be invalid`);
     }
   });

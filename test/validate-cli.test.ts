@@ -39,7 +39,10 @@ describe('cnpg validate', () => {
     const r = cnpg(['validate', '-f', '-'], cluster('bad', '  instances: 0\n  logLevel: loud\n'));
     assert.equal(r.status, 1);
     assert.match(r.stdout, /^Cluster\/bad: invalid$/m);
-    assert.match(r.stdout, /spec\.instances: Invalid value: 0: spec\.instances in body should be greater than or equal to 1/);
+    assert.match(
+      r.stdout,
+      /spec\.instances: Invalid value: 0: spec\.instances in body should be greater than or equal to 1/,
+    );
     assert.match(r.stdout, /spec\.logLevel: Unsupported value: "loud"/);
   });
 
@@ -76,7 +79,10 @@ describe('cnpg validate', () => {
   });
 
   it('rejects unknown kinds of our group and missing apiVersion/kind', () => {
-    const r = cnpg(['validate', '-f', '-'], 'apiVersion: postgresql.cnpg.io/v1\nkind: Clustr\nmetadata:\n  name: x\n---\nmetadata:\n  name: y\n');
+    const r = cnpg(
+      ['validate', '-f', '-'],
+      'apiVersion: postgresql.cnpg.io/v1\nkind: Clustr\nmetadata:\n  name: x\n---\nmetadata:\n  name: y\n',
+    );
     assert.equal(r.status, 1);
     assert.match(r.stdout, /no matches for kind "Clustr" in version "postgresql\.cnpg\.io\/v1"/);
     assert.match(r.stdout, /document 2: invalid: apiVersion not set, kind not set/);

@@ -16,7 +16,9 @@ function mutate(rnd: () => number): { text: string; how: string } {
   const sample = valid[Math.floor(rnd() * valid.length)] as (typeof valid)[number];
   if (rnd() < 0.25) return { text: breakYaml(sample.text, rnd), how: `${sample.name}: broken YAML` };
   const docs = parseAllDocuments(sample.text).map((d) => d.toJS() as Record<string, unknown>);
-  const targets = docs.filter((d) => d && KINDS.some((k) => d.apiVersion === 'postgresql.cnpg.io/v1' && k.kind === d.kind));
+  const targets = docs.filter(
+    (d) => d && KINDS.some((k) => d.apiVersion === 'postgresql.cnpg.io/v1' && k.kind === d.kind),
+  );
   const target = targets[Math.floor(rnd() * targets.length)] as Record<string, unknown>;
   const def = KINDS.find((k) => k.kind === target.kind) as (typeof KINDS)[number];
   const how = breakDocument(target, def.schema as SchemaNode, rnd);

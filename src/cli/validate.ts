@@ -37,8 +37,7 @@ function readSource(file: string, io: CliIO): string {
     return readFileSync(file, 'utf8');
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
-    const reason =
-      code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'is a directory' : (err as Error).message;
+    const reason = code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'is a directory' : (err as Error).message;
     throw new UnreadableInput(`${file}: cannot read: ${reason}`);
   }
 }
@@ -80,7 +79,12 @@ interface Identity {
 
 function identity(value: Record<string, unknown>): Identity {
   const meta = value.metadata as { name?: unknown; generateName?: unknown; namespace?: unknown } | undefined;
-  const name = typeof meta?.name === 'string' ? meta.name : typeof meta?.generateName === 'string' ? `${meta.generateName}*` : '<unnamed>';
+  const name =
+    typeof meta?.name === 'string'
+      ? meta.name
+      : typeof meta?.generateName === 'string'
+        ? `${meta.generateName}*`
+        : '<unnamed>';
   const namespace = typeof meta?.namespace === 'string' ? meta.namespace : 'default';
   return { apiVersion: value.apiVersion, kind: value.kind, name, namespace };
 }
@@ -117,8 +121,10 @@ export function runValidate(opts: ValidateOptions, io: CliIO): number {
     }
     const obj = doc.value as Record<string, unknown>;
     const id = identity(obj);
-    const missing = [id.apiVersion === undefined ? 'apiVersion not set' : '', id.kind === undefined ? 'kind not set' : '']
-      .filter((m) => m !== '');
+    const missing = [
+      id.apiVersion === undefined ? 'apiVersion not set' : '',
+      id.kind === undefined ? 'kind not set' : '',
+    ].filter((m) => m !== '');
     if (missing.length > 0 || typeof id.apiVersion !== 'string' || typeof id.kind !== 'string') {
       const reason = missing.length > 0 ? missing.join(', ') : 'apiVersion and kind must be strings';
       io.stdout(label(doc, `${where}: invalid: ${reason}`));
@@ -138,7 +144,10 @@ export function runValidate(opts: ValidateOptions, io: CliIO): number {
       }
       continue;
     }
-    const old = olds.find((o) => typeof o.value === 'object' && o.value !== null && sameObject(identity(o.value as Record<string, unknown>), id));
+    const old = olds.find(
+      (o) =>
+        typeof o.value === 'object' && o.value !== null && sameObject(identity(o.value as Record<string, unknown>), id),
+    );
     const result = admit(def, obj, old?.value);
     if (result.errors.length > 0) {
       io.stdout(label(doc, `${title}: invalid`));
@@ -150,6 +159,12 @@ export function runValidate(opts: ValidateOptions, io: CliIO): number {
     }
     for (const w of result.warnings) io.stdout(`  warning: ${w}`);
   }
-  if (opts.output === 'yaml' && printed.length > 0) io.stdout(printed.map((p) => `---\n${p}`).join('').trimEnd());
+  if (opts.output === 'yaml' && printed.length > 0)
+    io.stdout(
+      printed
+        .map((p) => `---\n${p}`)
+        .join('')
+        .trimEnd(),
+    );
   return status;
 }

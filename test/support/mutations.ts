@@ -41,7 +41,14 @@ function wrongValueFor(type: string, rnd: Random): unknown {
   return pick(rnd, byType[type] ?? ['text']);
 }
 
-function collectSites(schema: SchemaNode, value: unknown, path: string, set: (v: unknown) => void, rnd: Random, out: Site[]) {
+function collectSites(
+  schema: SchemaNode,
+  value: unknown,
+  path: string,
+  set: (v: unknown) => void,
+  rnd: Random,
+  out: Site[],
+) {
   if (schema['x-kubernetes-int-or-string']) {
     out.push({ describe: `${path}: wrong type`, apply: () => set(pick(rnd, [true, { a: 1 }, ['1'], 1.5])) });
     return;
@@ -62,7 +69,8 @@ function collectSites(schema: SchemaNode, value: unknown, path: string, set: (v:
     out.push({ describe: `${path}: above maximum`, apply: () => set(max + 1 + Math.floor(rnd() * 5)) });
   }
   if (isObject(value) && schema.properties !== undefined) {
-    const preserve = schema['x-kubernetes-preserve-unknown-fields'] === true || schema.additionalProperties !== undefined;
+    const preserve =
+      schema['x-kubernetes-preserve-unknown-fields'] === true || schema.additionalProperties !== undefined;
     if (!preserve) {
       out.push({ describe: `${path}: unknown field`, apply: () => (value[`zz${Math.floor(rnd() * 1e6)}`] = 'x') });
     }
@@ -81,7 +89,9 @@ function collectSites(schema: SchemaNode, value: unknown, path: string, set: (v:
     for (const [k, v] of Object.entries(value)) collectSites(sub, v, `${path}.${k}`, (nv) => (value[k] = nv), rnd, out);
   } else if (Array.isArray(value) && schema.items !== undefined) {
     const items = schema.items;
-    value.forEach((v, i) => collectSites(items, v, `${path}[${i}]`, (nv) => (value[i] = nv), rnd, out));
+    value.forEach((v, i) => {
+      collectSites(items, v, `${path}[${i}]`, (nv) => (value[i] = nv), rnd, out);
+    });
   }
 }
 
@@ -90,7 +100,8 @@ export function breakDocument(doc: Json, schema: SchemaNode, rnd: Random): strin
   const sites: Site[] = [];
   for (const key of ['spec', 'status']) {
     const sub = schema.properties?.[key];
-    if (sub !== undefined && doc[key] !== undefined) collectSites(sub, doc[key], key, (v) => (doc[key] = v), rnd, sites);
+    if (sub !== undefined && doc[key] !== undefined)
+      collectSites(sub, doc[key], key, (v) => (doc[key] = v), rnd, sites);
   }
   if (sites.length === 0) {
     doc.spec = 'not an object';

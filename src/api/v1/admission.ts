@@ -4,7 +4,7 @@
 // `cnpg validate`, the local API server and the in-reconcile guard.
 import { type AdmissionResult, mergeResults } from './admission-result.ts';
 import { FieldError, fieldErr } from './field-error.ts';
-import { type AdmissionContext, type KindDefinition } from './kind-definition.ts';
+import { type AdmissionContext, DEFAULT_ADMISSION_CONTEXT, type KindDefinition } from './kind-definition.ts';
 import { validateObjectMeta } from './object-meta.ts';
 import { applySchemaDefaults, type SchemaNode, validateSchema, validateWithDefaults } from './schema-validate.ts';
 
@@ -17,8 +17,6 @@ export interface Admitted<T = Record<string, unknown>> extends AdmissionResult {
   /** The object as it would be stored: defaulted (undefined when schema checks failed). */
   object?: T;
 }
-
-export const DEFAULT_CONTEXT: AdmissionContext = { volumeSnapshotAvailable: true };
 
 function annotations(obj: unknown): Record<string, unknown> {
   const meta = (obj as { metadata?: { annotations?: unknown } }).metadata;
@@ -40,13 +38,16 @@ export function admit(
   def: KindDefinition,
   raw: unknown,
   oldRaw?: unknown,
-  ctx: AdmissionContext = DEFAULT_CONTEXT,
+  ctx: AdmissionContext = DEFAULT_ADMISSION_CONTEXT,
 ): Admitted {
   try {
     return admitUnsafe(def, raw, oldRaw, ctx);
   } catch (err) {
     const message = err instanceof Error ? err.message : String(err);
-    return { errors: [new FieldError('Internal error', '<root>', undefined, `admitting ${def.kind}: ${message}`)], warnings: [] };
+    return {
+      errors: [new FieldError('Internal error', '<root>', undefined, `admitting ${def.kind}: ${message}`)],
+      warnings: [],
+    };
   }
 }
 
@@ -57,7 +58,8 @@ function admitUnsafe(def: KindDefinition, raw: unknown, oldRaw: unknown, ctx: Ad
   const metaErrors = validateObjectMeta(raw as Record<string, unknown>, def.scope === 'Namespaced');
   // The API server checks the raw document's shape before anything mutates it.
   const schemaErrors = validateWithDefaults(def.schema as SchemaNode, raw);
-  if (metaErrors.length > 0 || schemaErrors.length > 0) return { errors: [...metaErrors, ...schemaErrors], warnings: [] };
+  if (metaErrors.length > 0 || schemaErrors.length > 0)
+    return { errors: [...metaErrors, ...schemaErrors], warnings: [] };
 
   const obj = defaulted(def, raw) as Record<string, unknown>;
   const old = oldRaw === undefined ? undefined : (defaulted(def, oldRaw) as Record<string, unknown>);
@@ -78,7 +80,9 @@ function webhook(
   const warnings: string[] = [];
   const setting = annotations(obj)[VALIDATION_ANNOTATION];
   if (setting !== undefined && setting !== '' && setting !== 'enabled' && setting !== 'disabled') {
-    warnings.push(`invalid "${VALIDATION_ANNOTATION}" annotation: ${JSON.stringify(setting)} (expected "enabled" or "disabled")`);
+    warnings.push(
+      `invalid "${VALIDATION_ANNOTATION}" annotation: ${JSON.stringify(setting)} (expected "enabled" or "disabled")`,
+    );
   }
   if (setting === 'disabled') return { errors: [], warnings: [...warnings, VALIDATION_DISABLED_WARNING] };
   const results: AdmissionResult[] = [{ errors: [], warnings }];
@@ -86,4 +90,3 @@ function webhook(
   if (old !== undefined && def.validateUpdate) results.push(def.validateUpdate(obj, old, ctx));
   return mergeResults(...results);
 }
-

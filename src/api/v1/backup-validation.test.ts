@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { defaultBackup } from './backup-defaults.ts';
 import { type Backup, BackupSchema } from './backup-types.ts';
-import { isGoInt, validateBackup, validateBackupUpdate } from './backup-validation.ts';
+import { isGoInt, validateBackup } from './backup-validation.ts';
 import { applySchemaDefaults, type SchemaNode, validateWithDefaults } from './schema-validate.ts';
 
 const backup = (spec: Partial<Backup['spec']> = {}, annotations?: Record<string, string>): Backup => ({
@@ -13,8 +13,7 @@ const backup = (spec: Partial<Backup['spec']> = {}, annotations?: Record<string,
 });
 
 const schema = BackupSchema as unknown as SchemaNode;
-const schemaErrors = (obj: unknown, old?: unknown) =>
-  validateWithDefaults(schema, obj, old).map(String);
+const schemaErrors = (obj: unknown, old?: unknown) => validateWithDefaults(schema, obj, old).map(String);
 
 describe('validateBackup', () => {
   const cases: { name: string; obj: Backup; snapshots?: boolean; errors: string[] }[] = [
@@ -95,10 +94,6 @@ describe('validateBackup', () => {
 
   it('accepts every volumeSnapshot backup when no context is given', () => {
     assert.deepEqual(validateBackup(backup({ method: 'volumeSnapshot' })).errors, []);
-  });
-
-  it('has no update-only rules', () => {
-    assert.deepEqual(validateBackupUpdate(backup(), backup()), { errors: [], warnings: [] });
   });
 });
 

@@ -1,10 +1,8 @@
 // The Backup validating webhook: rules the CRD schema cannot express.
-import { type AdmissionResult, admitted } from './admission-result.ts';
+import type { AdmissionResult } from './admission-result.ts';
 import { BACKUP_VOLUME_SNAPSHOT_DEADLINE_ANNOTATION, type Backup } from './backup-types.ts';
 import { type FieldError, fieldErr, path } from './field-error.ts';
-import type { AdmissionContext } from './kind-definition.ts';
-
-const ALL_AVAILABLE: AdmissionContext = { volumeSnapshotAvailable: true };
+import { type AdmissionContext, DEFAULT_ADMISSION_CONTEXT } from './kind-definition.ts';
 
 export const MISSING_VOLUME_SNAPSHOT_CRD =
   'Cannot use volumeSnapshot backup method due to missing VolumeSnapshot CRD. If you installed the CRD ' +
@@ -17,31 +15,41 @@ export function isGoInt(value: string): boolean {
   return n >= -(2n ** 63n) && n < 2n ** 63n;
 }
 
-export function validateBackup(obj: Backup, ctx: AdmissionContext = ALL_AVAILABLE): AdmissionResult {
-  const errors: FieldError[] = [];
-  const spec = obj.spec;
+interface BackupMethodSpec {
+  method?: string;
+  online?: boolean;
+  onlineConfiguration?: unknown;
+}
 
+/**
+ * The method checks Backup and ScheduledBackup share: the VolumeSnapshot CRD must be there, and
+ * the online settings only apply to snapshots. Upstream words the two kinds' messages apart.
+ */
+export function backupMethodErrors(
+  spec: BackupMethodSpec,
+  ctx: AdmissionContext,
+  subject: 'the backup method' | 'the method',
+): FieldError[] {
+  const errors: FieldError[] = [];
   if (spec.method === 'volumeSnapshot' && !ctx.volumeSnapshotAvailable) {
     errors.push(fieldErr.invalid(path('spec', 'method').text, spec.method, MISSING_VOLUME_SNAPSHOT_CRD));
   }
   if (spec.method === 'barmanObjectStore' && spec.online !== undefined) {
-    errors.push(
-      fieldErr.invalid(
-        path('spec', 'online').text,
-        spec.online,
-        'Online parameter can be specified only if the backup method is volumeSnapshot',
-      ),
-    );
+    const detail = `Online parameter can be specified only if ${subject} is volumeSnapshot`;
+    errors.push(fieldErr.invalid(path('spec', 'online').text, spec.online, detail));
   }
   if (spec.method === 'barmanObjectStore' && spec.onlineConfiguration !== undefined) {
-    errors.push(
-      fieldErr.invalid(
-        path('spec', 'onlineConfiguration').text,
-        spec.onlineConfiguration,
-        'OnlineConfiguration parameter can be specified only if the backup method is volumeSnapshot',
-      ),
-    );
+    const detail = `OnlineConfiguration parameter can be specified only if ${subject} is volumeSnapshot`;
+    errors.push(fieldErr.invalid(path('spec', 'onlineConfiguration').text, spec.onlineConfiguration, detail));
   }
+  return errors;
+}
+
+export function validateBackup(obj: Backup, ctx: AdmissionContext = DEFAULT_ADMISSION_CONTEXT): AdmissionResult {
+  const errors: FieldError[] = [];
+  const spec = obj.spec;
+
+  errors.push(...backupMethodErrors(spec, ctx, 'the backup method'));
   if (spec.method === 'plugin' && (spec.pluginConfiguration?.name ?? '') === '') {
     // Upstream reports the onlineConfiguration as the bad value here; we show the same.
     errors.push(
@@ -64,9 +72,4 @@ export function validateBackup(obj: Backup, ctx: AdmissionContext = ALL_AVAILABL
     );
   }
   return { errors, warnings: [] };
-}
-
-/** Update-only rules: none (the whole spec is immutable, which the CRD enforces). */
-export function validateBackupUpdate(_obj: Backup, _old: Backup): AdmissionResult {
-  return admitted();
 }

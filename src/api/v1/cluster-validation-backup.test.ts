@@ -11,6 +11,7 @@ import {
 } from './cluster-validation-backup.ts';
 import type { Cluster } from './cluster-types.ts';
 import type { FieldError } from './field-error.ts';
+import { ruleCases } from './rule-cases.testkit.ts';
 
 const cluster = (spec: Record<string, unknown>): Cluster => ({ metadata: { name: 'c' }, spec }) as unknown as Cluster;
 
@@ -22,13 +23,7 @@ interface Case {
 }
 
 function runCases(validate: (c: Cluster) => FieldError[], cases: Case[]): void {
-  for (const c of cases) {
-    it(c.name, () => {
-      const errors = validate(cluster(c.spec)).map(String);
-      if (typeof c.expect === 'number') assert.equal(errors.length, c.expect, errors.join('\n'));
-      else assert.deepEqual(errors, c.expect);
-    });
-  }
+  ruleCases(cases, (c) => validate(cluster(c.spec)));
 }
 
 const store = (credentials: Record<string, unknown>) => ({

@@ -18,6 +18,7 @@ import {
 } from './cluster-validation-bootstrap.ts';
 import type { Cluster } from './cluster-types.ts';
 import type { FieldError } from './field-error.ts';
+import { ruleCases } from './rule-cases.testkit.ts';
 
 /** A cluster from a partial spec (test objects need not be complete). */
 const cluster = (spec: Record<string, unknown>, metadata: Record<string, unknown> = {}): Cluster =>
@@ -33,13 +34,7 @@ interface Case {
 }
 
 function runCases(validate: Validator, cases: Case[]): void {
-  for (const c of cases) {
-    it(c.name, () => {
-      const errors = validate(cluster(c.spec)).map(String);
-      if (typeof c.expect === 'number') assert.equal(errors.length, c.expect, errors.join('\n'));
-      else assert.deepEqual(errors, c.expect);
-    });
-  }
+  ruleCases(cases, (c) => validate(cluster(c.spec)));
 }
 
 const initdb = (o: Record<string, unknown>) => ({ bootstrap: { initdb: o } });

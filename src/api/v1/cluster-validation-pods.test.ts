@@ -1,7 +1,6 @@
 // Cases ported from upstream's internal/webhook/v1/cluster_webhook_test.go, run on defaulted clusters.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { defaultCluster } from './cluster-defaults.ts';
 import type { Cluster, ClusterSpec } from './cluster-types.ts';
 import {
   applyJsonPatch,
@@ -26,27 +25,10 @@ import {
   validateUnixPermissionIdentifierChange,
 } from './cluster-validation-pods.ts';
 import type { FieldError } from './field-error.ts';
+import { defaultedCluster, ruleCases } from './rule-cases.testkit.ts';
 
-function cluster(spec: Partial<ClusterSpec> = {}, annotations?: Record<string, string>): Cluster {
-  return defaultCluster({
-    apiVersion: 'postgresql.cnpg.io/v1',
-    kind: 'Cluster',
-    metadata: { name: 'cluster-example', namespace: 'default', ...(annotations ? { annotations } : {}) },
-    spec: {
-      instances: 1,
-      postgresUID: 26,
-      postgresGID: 26,
-      minSyncReplicas: 0,
-      maxSyncReplicas: 0,
-      primaryUpdateStrategy: 'unsupervised',
-      primaryUpdateMethod: 'restart',
-      storage: { size: '1Gi' },
-      ...spec,
-    },
-  });
-}
-
-const texts = (errors: FieldError[]): string[] => errors.map(String);
+const cluster = (spec: Partial<ClusterSpec> = {}, annotations?: Record<string, string>): Cluster =>
+  defaultedCluster(spec, annotations ? { annotations } : {});
 
 interface Case {
   name: string;
@@ -55,13 +37,7 @@ interface Case {
 }
 
 function runCases(validate: (c: Cluster) => FieldError[], cases: Case[]): void {
-  for (const c of cases) {
-    it(c.name, () => {
-      const errors = validate(c.cluster);
-      if (typeof c.expect === 'number') assert.equal(errors.length, c.expect, texts(errors).join('\n'));
-      else assert.deepEqual(texts(errors), c.expect);
-    });
-  }
+  ruleCases(cases, (c) => validate(c.cluster));
 }
 
 describe('validatePrimaryUpdateStrategy', () => {
@@ -580,12 +556,12 @@ describe('validatePrimaryLease', () => {
 
 describe('validateUnixPermissionIdentifierChange', () => {
   it('rejects a GID change', () => {
-    assert.deepEqual(texts(validateUnixPermissionIdentifierChange(cluster({ postgresGID: 53 }), cluster())), [
+    assert.deepEqual(validateUnixPermissionIdentifierChange(cluster({ postgresGID: 53 }), cluster()).map(String), [
       'spec.postgresGID: Invalid value: 53: GID is an immutable field in the spec',
     ]);
   });
   it('rejects a UID change', () => {
-    assert.deepEqual(texts(validateUnixPermissionIdentifierChange(cluster({ postgresUID: 74 }), cluster())), [
+    assert.deepEqual(validateUnixPermissionIdentifierChange(cluster({ postgresUID: 74 }), cluster()).map(String), [
       'spec.postgresUID: Invalid value: 74: UID is an immutable field in the spec',
     ]);
   });

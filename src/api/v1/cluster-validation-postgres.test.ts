@@ -1,7 +1,7 @@
 // Cases ported from upstream's internal/webhook/v1/cluster_webhook_test.go, run on defaulted clusters.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { defaultCluster, setClusterDefaults } from './cluster-defaults.ts';
+import { setClusterDefaults } from './cluster-defaults.ts';
 import type { Cluster, ClusterSpec, ClusterStatus } from './cluster-types.ts';
 import {
   compileGoRegExp,
@@ -25,6 +25,7 @@ import {
   validateWALLevelChange,
 } from './cluster-validation-postgres.ts';
 import type { FieldError } from './field-error.ts';
+import { defaultedCluster, ruleCases } from './rule-cases.testkit.ts';
 
 const SHA = 'cff94de382ca538861622bbe84cfe03f44f307a9846a5c5eda672cf4dc692866';
 
@@ -35,37 +36,20 @@ interface Fixture {
 }
 
 /** A cluster after schema defaults and the defaulting webhook, as validation receives it. */
-function cluster(spec: Partial<ClusterSpec> = {}, fixture: Fixture = {}): Cluster {
-  const raw: Cluster = {
-    apiVersion: 'postgresql.cnpg.io/v1',
-    kind: 'Cluster',
-    metadata: {
-      name: fixture.name ?? 'cluster-example',
-      namespace: 'default',
+const cluster = (spec: Partial<ClusterSpec> = {}, fixture: Fixture = {}): Cluster =>
+  defaultedCluster(
+    spec,
+    {
+      ...(fixture.name ? { name: fixture.name } : {}),
       ...(fixture.annotations ? { annotations: fixture.annotations } : {}),
     },
-    spec: {
-      instances: 1,
-      postgresUID: 26,
-      postgresGID: 26,
-      minSyncReplicas: 0,
-      maxSyncReplicas: 0,
-      primaryUpdateStrategy: 'unsupervised',
-      primaryUpdateMethod: 'restart',
-      storage: { size: '1Gi' },
-      ...spec,
-    },
-    ...(fixture.status ? { status: fixture.status } : {}),
-  };
-  return defaultCluster(raw);
-}
+    fixture.status,
+  );
 
 const params = (parameters: Record<string, string>, spec: Partial<ClusterSpec> = {}): Partial<ClusterSpec> => ({
   ...spec,
   postgresql: { ...spec.postgresql, parameters },
 });
-
-const texts = (errors: FieldError[]): string[] => errors.map(String);
 
 interface Case {
   name: string;
@@ -75,13 +59,7 @@ interface Case {
 }
 
 function runCases(validate: (c: Cluster) => FieldError[], cases: Case[]): void {
-  for (const c of cases) {
-    it(c.name, () => {
-      const errors = validate(c.cluster);
-      if (typeof c.expect === 'number') assert.equal(errors.length, c.expect, texts(errors).join('\n'));
-      else assert.deepEqual(texts(errors), c.expect);
-    });
-  }
+  ruleCases(cases, (c) => validate(c.cluster));
 }
 
 describe('validateImageName', () => {
@@ -490,13 +468,13 @@ describe('validateSynchronousReplicaConfiguration', () => {
 describe('failover quorum', () => {
   it('rejects a non-boolean annotation', () => {
     const c = cluster({ instances: 3 }, { annotations: { 'alpha.cnpg.io/failoverQuorum': 'toast' } });
-    assert.deepEqual(texts(validateFailoverQuorumAlphaAnnotation(c)), [
+    assert.deepEqual(validateFailoverQuorumAlphaAnnotation(c).map(String), [
       'metadata.annotations.alpha.cnpg.io/failoverQuorum: Invalid value: "toast": Invalid failoverQuorum annotation value, expected boolean.',
     ]);
   });
   it('rejects the annotation without synchronous replication', () => {
     const c = cluster({ instances: 3 }, { annotations: { 'alpha.cnpg.io/failoverQuorum': 't' } });
-    assert.deepEqual(texts(validateFailoverQuorumAlphaAnnotation(c)), [
+    assert.deepEqual(validateFailoverQuorumAlphaAnnotation(c).map(String), [
       'spec.postgresql.synchronous: Required value: Invalid failoverQuorum configuration: synchronous replication configuration is required.',
     ]);
   });
@@ -744,7 +722,7 @@ describe('validateImageChange', () => {
       expect: [],
     },
   ];
-  for (const c of cases) it(c.name, () => assert.deepEqual(texts(validateImageChange(c.next, c.old)), c.expect));
+  for (const c of cases) it(c.name, () => assert.deepEqual(validateImageChange(c.next, c.old).map(String), c.expect));
 });
 
 describe('validateConfigurationChange', () => {
@@ -753,7 +731,7 @@ describe('validateConfigurationChange', () => {
     const next = cluster(
       params({ shared_buffers: '4GB' }, { imageName: 'postgres:16.5', primaryUpdateMethod: 'switchover' }),
     );
-    assert.deepEqual(texts(validateConfigurationChange(next, old)), [
+    assert.deepEqual(validateConfigurationChange(next, old).map(String), [
       'spec.imageName: Invalid value: "postgres:16.5": Can\'t change image name and configuration at the same time ' +
         'when `primaryUpdateMethod` is set to `switchover`. There are differences in PostgreSQL configuration ' +
         'parameters: {"shared_buffers":["","4GB"]}',
@@ -775,7 +753,7 @@ describe('validateWALLevelChange', () => {
   it('rejects changing wal_level to minimal', () => {
     const old = cluster(params({ max_wal_senders: '0' }), SKIP_WAL);
     const next = cluster(params({ wal_level: 'minimal', max_wal_senders: '0' }), SKIP_WAL);
-    assert.deepEqual(texts(validateWALLevelChange(next, old)), [
+    assert.deepEqual(validateWALLevelChange(next, old).map(String), [
       'spec.postgresql.parameters.wal_level: Invalid value: "minimal": Change of `wal_level` to `minimal` not ' +
         'allowed on an existing cluster (from logical)',
     ]);
@@ -800,7 +778,7 @@ describe('validateReplicationSlotsChange', () => {
   const change = (old: Cluster, edit: (c: Cluster) => void) => {
     const next = structuredClone(old);
     edit(next);
-    return texts(validateReplicationSlotsChange(next, old));
+    return validateReplicationSlotsChange(next, old).map(String);
   };
   it('allows enabling slots on the fly', () => {
     const old = slots(false, false);

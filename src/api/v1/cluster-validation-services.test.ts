@@ -2,7 +2,6 @@
 // Cases ported from upstream's internal/webhook/v1/cluster_webhook_test.go, run on defaulted clusters.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { defaultCluster } from './cluster-defaults.ts';
 import type { Cluster, ClusterSpec, ManagedService } from './cluster-types.ts';
 import {
   isRoleReserved,
@@ -14,27 +13,10 @@ import {
   validatePodSelectorRefs,
 } from './cluster-validation-services.ts';
 import type { FieldError } from './field-error.ts';
+import { defaultedCluster, ruleCases } from './rule-cases.testkit.ts';
 
-function cluster(spec: Partial<ClusterSpec> = {}, name = 'cluster-example'): Cluster {
-  return defaultCluster({
-    apiVersion: 'postgresql.cnpg.io/v1',
-    kind: 'Cluster',
-    metadata: { name, namespace: 'default' },
-    spec: {
-      instances: 1,
-      postgresUID: 26,
-      postgresGID: 26,
-      minSyncReplicas: 0,
-      maxSyncReplicas: 0,
-      primaryUpdateStrategy: 'unsupervised',
-      primaryUpdateMethod: 'restart',
-      storage: { size: '1Gi' },
-      ...spec,
-    },
-  });
-}
-
-const texts = (errors: FieldError[]): string[] => errors.map(String);
+const cluster = (spec: Partial<ClusterSpec> = {}, name = 'cluster-example'): Cluster =>
+  defaultedCluster(spec, { name });
 
 interface Case {
   name: string;
@@ -43,13 +25,7 @@ interface Case {
 }
 
 function runCases(validate: (c: Cluster) => FieldError[], cases: Case[]): void {
-  for (const c of cases) {
-    it(c.name, () => {
-      const errors = validate(c.cluster);
-      if (typeof c.expect === 'number') assert.equal(errors.length, c.expect, texts(errors).join('\n'));
-      else assert.deepEqual(texts(errors), c.expect);
-    });
-  }
+  ruleCases(cases, (c) => validate(c.cluster));
 }
 
 describe('validateManagedServices', () => {
@@ -194,7 +170,7 @@ describe('validateManagedExtensions', () => {
   it('reports both prerequisites on a cluster without replication slots', () => {
     const c = slots({ 'pg_failover_slots.synchronize_slot_names': 'my_slot' });
     delete c.spec.replicationSlots;
-    assert.deepEqual(texts(validatePgFailoverSlots(c)).slice(1), [
+    assert.deepEqual(validatePgFailoverSlots(c).map(String).slice(1), [
       'spec.replicationSlots: Invalid value: null: replicationSlots must be enabled',
     ]);
   });

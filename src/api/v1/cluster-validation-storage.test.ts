@@ -18,6 +18,7 @@ import {
   validateWalStorageSize,
 } from './cluster-validation-storage.ts';
 import type { FieldError } from './field-error.ts';
+import { ruleCases } from './rule-cases.testkit.ts';
 
 const cluster = (spec: Record<string, unknown>): Cluster =>
   ({ metadata: { name: 'cluster1' }, spec }) as unknown as Cluster;
@@ -30,13 +31,7 @@ interface Case {
 }
 
 function runCases(validate: (c: Cluster) => FieldError[], cases: Case[]): void {
-  for (const c of cases) {
-    it(c.name, () => {
-      const errors = validate(cluster(c.spec)).map(String);
-      if (typeof c.expect === 'number') assert.equal(errors.length, c.expect, errors.join('\n'));
-      else assert.deepEqual(errors, c.expect);
-    });
-  }
+  ruleCases(cases, (c) => validate(cluster(c.spec)));
 }
 
 interface ChangeCase {

@@ -18,6 +18,7 @@ import {
   validateReplicaMode,
 } from './cluster-validation-topology.ts';
 import type { FieldError } from './field-error.ts';
+import { ruleCases } from './rule-cases.testkit.ts';
 
 const cluster = (spec: Record<string, unknown>, metadata: Record<string, unknown> = {}, status?: unknown): Cluster =>
   ({ metadata, spec, ...(status === undefined ? {} : { status }) }) as unknown as Cluster;
@@ -32,13 +33,7 @@ interface Case {
 }
 
 function runCases(validate: Validator, cases: Case[]): void {
-  for (const c of cases) {
-    it(c.name, () => {
-      const errors = validate(c.cluster).map(String);
-      if (typeof c.expect === 'number') assert.equal(errors.length, c.expect, errors.join('\n'));
-      else assert.deepEqual(errors, c.expect);
-    });
-  }
+  ruleCases(cases, (c) => validate(c.cluster));
 }
 
 const b64 = (s: string) => Buffer.from(s, 'utf8').toString('base64');

@@ -1,7 +1,12 @@
 // The Cluster validating webhook: upstream's validators, in upstream's order, over a defaulted
 // Cluster. The rules themselves live in the topic modules beside this file.
 import type { AdmissionResult } from './admission-result.ts';
-import { inTreeBarmanWarnings, retentionPolicyWarnings, validateBackupConfiguration, validateRetentionPolicy } from './cluster-validation-backup.ts';
+import {
+  inTreeBarmanWarnings,
+  retentionPolicyWarnings,
+  validateBackupConfiguration,
+  validateRetentionPolicy,
+} from './cluster-validation-backup.ts';
 import {
   validateBootstrapMethod,
   validateBootstrapPgBaseBackupSource,

@@ -17,6 +17,7 @@ import {
   str,
   type TSchema,
   Type,
+  type CelRule,
 } from './schema-kit.ts';
 
 /** Go `int` fields: controller-gen emits a bare `type: integer` (no format). */
@@ -125,19 +126,7 @@ export const ImageCatalogRefSchema = cel(
     },
     { 'x-kubernetes-map-type': 'atomic' },
   ),
-  [
-    {
-      rule: "self.kind == 'ImageCatalog' || self.kind == 'ClusterImageCatalog'",
-      message: 'Only image catalogs are supported',
-      check: (self) => self.kind === 'ImageCatalog' || self.kind === 'ClusterImageCatalog',
-    },
-    {
-      // CEL errors on the absent optional field, which makes the rule fail: we reject it too.
-      rule: "self.apiGroup == 'postgresql.cnpg.io'",
-      message: 'Only image catalogs are supported',
-      check: (self) => self.apiGroup === 'postgresql.cnpg.io',
-    },
-  ],
+  imageCatalogKindRules(),
 );
 export type ImageCatalogRef = Static<typeof ImageCatalogRefSchema>;
 
@@ -217,3 +206,32 @@ export type ExtensionConfiguration = Static<typeof ExtensionConfigurationSchema>
 
 /** The list form both kinds use: one entry per extension name. */
 export const extensionList = () => listMap(ExtensionConfigurationSchema, ['name']);
+
+// ---------------------------------------------------------------------------------------------
+// The status every declarative kind (Database, DatabaseRole, Publication, Subscription) reports.
+
+export const AppliedStatusProperties = {
+  /** The generation of the spec this status describes. */
+  observedGeneration: opt(int64()),
+  /** Whether the object was applied to PostgreSQL. */
+  applied: opt(bool()),
+  /** Why it was not, when it was not. */
+  message: opt(str()),
+};
+
+/** Upstream's CEL checks on a reference to an (Cluster)ImageCatalog. */
+export function imageCatalogKindRules<T extends { kind: string; apiGroup?: string }>(): CelRule<T>[] {
+  return [
+    {
+      rule: "self.kind == 'ImageCatalog' || self.kind == 'ClusterImageCatalog'",
+      message: 'Only image catalogs are supported',
+      check: (self) => self.kind === 'ImageCatalog' || self.kind === 'ClusterImageCatalog',
+    },
+    {
+      // CEL errors on the absent optional field, which makes the rule fail: we reject it too.
+      rule: "self.apiGroup == 'postgresql.cnpg.io'",
+      message: 'Only image catalogs are supported',
+      check: (self) => self.apiGroup === 'postgresql.cnpg.io',
+    },
+  ];
+}

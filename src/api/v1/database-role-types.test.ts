@@ -13,8 +13,7 @@ const role = (spec: Partial<Spec> = {}): DatabaseRole => ({
 });
 
 const schema = DatabaseRoleSchema as unknown as SchemaNode;
-const schemaErrors = (obj: unknown, old?: unknown) =>
-  validateWithDefaults(schema, obj, old).map(String);
+const schemaErrors = (obj: unknown, old?: unknown) => validateWithDefaults(schema, obj, old).map(String);
 const celError = (message: string) => `spec: Invalid value: "object": ${message}`;
 
 describe('DatabaseRole schema', () => {

@@ -2,10 +2,10 @@
 // managed role (`.spec.managed.roles[]`) and, optionally, a TLS client certificate kept by the
 // operator in the Secret `<databaserole>-client-cert`.
 import type { V1Condition } from '@kubernetes/client-node';
-import { RoleConfigurationProperties } from './common-types.ts';
+import { RoleConfigurationProperties, AppliedStatusProperties } from './common-types.ts';
 import { coreType } from './core-types.ts';
 import { clusterReference, RECLAIM_POLICIES } from './database-types.ts';
-import { bool, cel, enumOf, int64, obj, opt, resourceSchema, type Static, str, Type } from './schema-kit.ts';
+import { bool, cel, enumOf, obj, opt, resourceSchema, type Static, str, Type } from './schema-kit.ts';
 
 /** Condition type set while a change of the password Secret is being applied. */
 export const CONDITION_PASSWORD_SECRET_CHANGE = 'PasswordSecretChange';
@@ -78,9 +78,7 @@ export const ClientCertificateStateSchema = obj({
 export type ClientCertificateState = Static<typeof ClientCertificateStateSchema>;
 
 export const DatabaseRoleStatusSchema = obj({
-  observedGeneration: opt(int64()),
-  applied: opt(bool()),
-  message: opt(str()),
+  ...AppliedStatusProperties,
   /** resourceVersion of the password Secret last applied: a change triggers reconciliation. */
   secretResourceVersion: opt(str()),
   clientCertificate: opt(ClientCertificateStateSchema),

@@ -1,7 +1,7 @@
 // Database (postgresql.cnpg.io/v1): a PostgreSQL database of a Cluster, with its schemas,
 // extensions, foreign data wrappers and foreign servers, managed declaratively.
-import { ENSURE_OPTIONS, integer } from './common-types.ts';
-import { bool, cel, enumOf, immutable, int64, obj, opt, resourceSchema, type Static, str, Type } from './schema-kit.ts';
+import { ENSURE_OPTIONS, integer, AppliedStatusProperties } from './common-types.ts';
+import { bool, cel, enumOf, immutable, obj, opt, resourceSchema, type Static, str, Type } from './schema-kit.ts';
 
 export const RECLAIM_POLICIES = ['delete', 'retain'] as const;
 export type ReclaimPolicy = (typeof RECLAIM_POLICIES)[number];
@@ -137,9 +137,7 @@ export const DatabaseObjectStatusSchema = obj({
 export type DatabaseObjectStatus = Static<typeof DatabaseObjectStatusSchema>;
 
 export const DatabaseStatusSchema = obj({
-  observedGeneration: opt(int64()),
-  applied: opt(bool()),
-  message: opt(str()),
+  ...AppliedStatusProperties,
   schemas: opt(Type.Array(DatabaseObjectStatusSchema)),
   extensions: opt(Type.Array(DatabaseObjectStatusSchema)),
   fdws: opt(Type.Array(DatabaseObjectStatusSchema)),

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { defaultDatabase } from './database-defaults.ts';
 import { type Database, DatabaseSchema } from './database-types.ts';
-import { validateDatabase, validateDatabaseUpdate } from './database-validation.ts';
+import { validateDatabase } from './database-validation.ts';
 import { applySchemaDefaults, type SchemaNode, validateWithDefaults } from './schema-validate.ts';
 
 type Spec = Database['spec'];
@@ -20,8 +20,7 @@ const usages = (...names: string[]) => names.map((name) => ({ name }));
 const dup = (field: string, value: string) => `${field}: Duplicate value: ${JSON.stringify(value)}`;
 
 const schema = DatabaseSchema as unknown as SchemaNode;
-const schemaErrors = (obj: unknown, old?: unknown) =>
-  validateWithDefaults(schema, obj, old).map(String);
+const schemaErrors = (obj: unknown, old?: unknown) => validateWithDefaults(schema, obj, old).map(String);
 
 describe('validateDatabase', () => {
   const cases: { name: string; spec: Partial<Spec>; errors: string[] }[] = [
@@ -149,10 +148,6 @@ describe('validateDatabase', () => {
       assert.deepEqual(result.warnings, []);
     });
   }
-
-  it('has no update-only rules', () => {
-    assert.deepEqual(validateDatabaseUpdate(database(), database()), { errors: [], warnings: [] });
-  });
 });
 
 describe('defaultDatabase', () => {

@@ -1,6 +1,6 @@
 // The Database validating webhook: unique names for extensions, schemas, FDWs and foreign servers,
 // unique option and usage names inside each FDW and server, and servers naming a declared FDW.
-import { type AdmissionResult, admitted } from './admission-result.ts';
+import type { AdmissionResult } from './admission-result.ts';
 import type { Database, OptionSpec, UsageSpec } from './database-types.ts';
 import { type FieldError, type FieldPath, fieldErr, path } from './field-error.ts';
 
@@ -51,9 +51,4 @@ export function validateDatabase(obj: Database): AdmissionResult {
     errors.push(...nameOptionsUsages(server, itemPath, serverNames));
   });
   return { errors, warnings: [] };
-}
-
-/** Update-only rules: none (immutable fields are CEL rules of the CRD). */
-export function validateDatabaseUpdate(_obj: Database, _old: Database): AdmissionResult {
-  return admitted();
 }

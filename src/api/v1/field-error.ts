@@ -14,12 +14,7 @@ export type FieldErrorType =
   | 'Unknown field';
 
 /** Types whose message never shows the offending value (as in apimachinery). */
-const VALUELESS: ReadonlySet<FieldErrorType> = new Set([
-  'Required value',
-  'Forbidden',
-  'Too long',
-  'Internal error',
-]);
+const VALUELESS: ReadonlySet<FieldErrorType> = new Set(['Required value', 'Forbidden', 'Too long', 'Internal error']);
 
 export const OMIT_VALUE: unique symbol = Symbol('omit value');
 
@@ -65,10 +60,8 @@ export function renderValue(value: unknown): string {
 export const fieldErr = {
   invalid: (field: string, value: unknown, detail: string): FieldError =>
     new FieldError('Invalid value', field, value, detail),
-  required: (field: string, detail = ''): FieldError =>
-    new FieldError('Required value', field, OMIT_VALUE, detail),
-  duplicate: (field: string, value: unknown): FieldError =>
-    new FieldError('Duplicate value', field, value, ''),
+  required: (field: string, detail = ''): FieldError => new FieldError('Required value', field, OMIT_VALUE, detail),
+  duplicate: (field: string, value: unknown): FieldError => new FieldError('Duplicate value', field, value, ''),
   notSupported: (field: string, value: unknown, supported: readonly string[]): FieldError =>
     new FieldError(
       'Unsupported value',
@@ -76,8 +69,7 @@ export const fieldErr = {
       value,
       supported.length > 0 ? `supported values: ${supported.map((v) => JSON.stringify(v)).join(', ')}` : '',
     ),
-  forbidden: (field: string, detail: string): FieldError =>
-    new FieldError('Forbidden', field, OMIT_VALUE, detail),
+  forbidden: (field: string, detail: string): FieldError => new FieldError('Forbidden', field, OMIT_VALUE, detail),
   tooLong: (field: string, maxLength: number): FieldError =>
     new FieldError('Too long', field, OMIT_VALUE, `may not be more than ${maxLength} bytes`),
   tooMany: (field: string, actual: number, max: number): FieldError =>

@@ -21,8 +21,7 @@ const catalog = (spec: ImageCatalogSpec, kind = 'ImageCatalog'): ImageCatalog =>
 
 const image = (major: number) => ({ image: `ghcr.io/cloudnative-pg/postgresql:${major}`, major });
 
-const schemaErrors = (s: unknown, obj: unknown) =>
-  validateWithDefaults(s as SchemaNode, obj).map(String);
+const schemaErrors = (s: unknown, obj: unknown) => validateWithDefaults(s as SchemaNode, obj).map(String);
 
 describe('ImageCatalog and ClusterImageCatalog schemas', () => {
   const cases: { name: string; spec: ImageCatalogSpec; errors: string[] }[] = [

@@ -25,6 +25,9 @@ export interface AdmissionContext {
   volumeSnapshotAvailable: boolean;
 }
 
+/** What `cnpg validate` assumes: a cluster with every optional CRD installed. */
+export const DEFAULT_ADMISSION_CONTEXT: AdmissionContext = { volumeSnapshotAvailable: true };
+
 /** Everything the API machinery needs to know of one kind: its CRD and its admission. */
 export interface KindDefinition<T = unknown> {
   kind: string;

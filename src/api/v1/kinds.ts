@@ -39,8 +39,10 @@ const managedObjectColumns: PrinterColumn[] = [
 ];
 
 /** Adapts a typed webhook function to the untyped admission pipeline (the schema was checked first). */
-const typed = <T>(f: (obj: T, ctx: AdmissionContext) => AdmissionResult) => (obj: unknown, ctx: AdmissionContext) =>
-  f(obj as T, ctx);
+const typed =
+  <T>(f: (obj: T, ctx: AdmissionContext) => AdmissionResult) =>
+  (obj: unknown, ctx: AdmissionContext) =>
+    f(obj as T, ctx);
 
 export const KINDS: KindDefinition[] = [
   {
@@ -75,7 +77,10 @@ export const KINDS: KindDefinition[] = [
     default: (obj) => defaultCluster(obj as Parameters<typeof defaultCluster>[0]),
     validate: typed(validateCluster),
     validateUpdate: (obj, old) =>
-      validateClusterUpdate(obj as Parameters<typeof validateClusterUpdate>[0], old as Parameters<typeof validateClusterUpdate>[1]),
+      validateClusterUpdate(
+        obj as Parameters<typeof validateClusterUpdate>[0],
+        old as Parameters<typeof validateClusterUpdate>[1],
+      ),
   },
   {
     kind: 'Backup',

@@ -12,8 +12,7 @@ const LABEL_MESSAGE =
   "end with an alphanumeric character (e.g. 'my-name',  or '123-abc', regex used for validation is " +
   "'[a-z0-9]([-a-z0-9]*[a-z0-9])?')";
 
-const isObject = (v: unknown): v is Record<string, unknown> =>
-  typeof v === 'object' && v !== null && !Array.isArray(v);
+const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 
 function checkStringMap(meta: Record<string, unknown>, field: 'labels' | 'annotations', errors: FieldError[]) {
   const m = meta[field];
@@ -24,7 +23,9 @@ function checkStringMap(meta: Record<string, unknown>, field: 'labels' | 'annota
   }
   for (const [k, v] of Object.entries(m)) {
     if (typeof v !== 'string') {
-      errors.push(fieldErr.invalid(`metadata.${field}.${k}`, v, `metadata.${field}.${k} in body must be of type string`));
+      errors.push(
+        fieldErr.invalid(`metadata.${field}.${k}`, v, `metadata.${field}.${k} in body must be of type string`),
+      );
     }
   }
 }

@@ -1,6 +1,7 @@
 // Pooler (postgresql.cnpg.io/v1): a PgBouncer Deployment in front of one of a Cluster's services.
 import type { V1DeploymentStrategy, V1PodSpec } from '@kubernetes/client-node';
 import {
+  imageCatalogKindRules,
   LocalObjectReferenceSchema,
   local,
   MetadataSchema,
@@ -80,18 +81,7 @@ export const ComponentImageCatalogRefSchema = cel(
     },
     { 'x-kubernetes-map-type': 'atomic' },
   ),
-  [
-    {
-      rule: "self.kind == 'ImageCatalog' || self.kind == 'ClusterImageCatalog'",
-      message: 'Only image catalogs are supported',
-      check: (self) => self.kind === 'ImageCatalog' || self.kind === 'ClusterImageCatalog',
-    },
-    {
-      rule: "self.apiGroup == 'postgresql.cnpg.io'",
-      message: 'Only image catalogs are supported',
-      check: (self) => self.apiGroup === 'postgresql.cnpg.io',
-    },
-  ],
+  imageCatalogKindRules(),
 );
 export type ComponentImageCatalogRef = Static<typeof ComponentImageCatalogRefSchema>;
 

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { ALLOWED_PGBOUNCER_PARAMETERS } from './pgbouncer-parameters.ts';
 import { type Pooler, PoolerSchema } from './pooler-types.ts';
-import { isAutomatedIntegration, validatePooler, validatePoolerUpdate } from './pooler-validation.ts';
+import { isAutomatedIntegration, validatePooler } from './pooler-validation.ts';
 import { applySchemaDefaults, type SchemaNode, validateWithDefaults } from './schema-validate.ts';
 
 type Spec = Pooler['spec'];
@@ -15,8 +15,7 @@ const pooler = (spec: Partial<Spec> = {}, name = 'pooler-example-rw'): Pooler =>
 });
 
 const schema = PoolerSchema as unknown as SchemaNode;
-const schemaErrors = (obj: unknown, old?: unknown) =>
-  validateWithDefaults(schema, obj, old).map(String);
+const schemaErrors = (obj: unknown, old?: unknown) => validateWithDefaults(schema, obj, old).map(String);
 
 const MANUAL = (name: string) =>
   `The operator won't handle the Pooler "${name}" integration with the Cluster "cluster-example" ("default"). ` +
@@ -143,10 +142,6 @@ describe('validatePooler', () => {
       assert.deepEqual(result.warnings, c.warnings ?? []);
     });
   }
-
-  it('has no update-only rules', () => {
-    assert.deepEqual(validatePoolerUpdate(pooler(), pooler()), { errors: [], warnings: [] });
-  });
 });
 
 describe('isAutomatedIntegration', () => {

@@ -1,6 +1,6 @@
 // The Pooler validating webhook: PgBouncer authentication settings, the parameter allow-list, the
 // Cluster reference and metrics TLS, plus warnings for the manual integration and deprecated fields.
-import { type AdmissionResult, admitted } from './admission-result.ts';
+import type { AdmissionResult } from './admission-result.ts';
 import { type FieldError, fieldErr, path } from './field-error.ts';
 import { isAllowedPgBouncerParameter } from './pgbouncer-parameters.ts';
 import type { Pooler } from './pooler-types.ts';
@@ -119,9 +119,4 @@ function warnings(pooler: Pooler): string[] {
 export function validatePooler(obj: Pooler): AdmissionResult {
   const errors = [...validatePgBouncer(obj), ...validateCluster(obj), ...validateMonitoring(obj)];
   return { errors, warnings: errors.length > 0 ? [] : warnings(obj) };
-}
-
-/** Update-only rules: none (the CRD keeps `cluster` and `serviceAccountName`). */
-export function validatePoolerUpdate(_obj: Pooler, _old: Pooler): AdmissionResult {
-  return admitted();
 }

@@ -13,8 +13,7 @@ const publication = (target: Target, spec: Partial<Publication['spec']> = {}): P
 });
 
 const schema = PublicationSchema as unknown as SchemaNode;
-const schemaErrors = (obj: unknown, old?: unknown) =>
-  validateWithDefaults(schema, obj, old).map(String);
+const schemaErrors = (obj: unknown, old?: unknown) => validateWithDefaults(schema, obj, old).map(String);
 
 describe('Publication schema', () => {
   it('requires cluster, name, dbname and target', () => {

@@ -1,21 +1,8 @@
 // Publication (postgresql.cnpg.io/v1): a logical replication publication (CREATE PUBLICATION) in a
 // database of a Cluster, the "publisher".
-import { strings } from './common-types.ts';
+import { strings, AppliedStatusProperties } from './common-types.ts';
 import { clusterReference, RECLAIM_POLICIES } from './database-types.ts';
-import {
-  bool,
-  cel,
-  enumOf,
-  immutable,
-  int64,
-  map,
-  obj,
-  opt,
-  resourceSchema,
-  type Static,
-  str,
-  Type,
-} from './schema-kit.ts';
+import { bool, cel, enumOf, immutable, map, obj, opt, resourceSchema, type Static, str, Type } from './schema-kit.ts';
 
 /** FOR TABLE: one table, with its descendants unless `only`, optionally a column list. */
 export const PublicationTargetTableSchema = obj({
@@ -79,9 +66,7 @@ export const PublicationSpecSchema = obj({
 export type PublicationSpec = Static<typeof PublicationSpecSchema>;
 
 export const PublicationStatusSchema = obj({
-  observedGeneration: opt(int64()),
-  applied: opt(bool()),
-  message: opt(str()),
+  ...AppliedStatusProperties,
 });
 export type PublicationStatus = Static<typeof PublicationStatusSchema>;
 

@@ -2,11 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { defaultScheduledBackup } from './scheduled-backup-defaults.ts';
 import { type ScheduledBackup, ScheduledBackupSchema } from './scheduled-backup-types.ts';
-import {
-  SCHEDULE_FIELD_COUNT_WARNING,
-  validateScheduledBackup,
-  validateScheduledBackupUpdate,
-} from './scheduled-backup-validation.ts';
+import { SCHEDULE_FIELD_COUNT_WARNING, validateScheduledBackup } from './scheduled-backup-validation.ts';
 import { applySchemaDefaults, type SchemaNode, validateWithDefaults } from './schema-validate.ts';
 
 const scheduled = (spec: Partial<ScheduledBackup['spec']> = {}): ScheduledBackup => ({
@@ -17,8 +13,7 @@ const scheduled = (spec: Partial<ScheduledBackup['spec']> = {}): ScheduledBackup
 });
 
 const schema = ScheduledBackupSchema as unknown as SchemaNode;
-const schemaErrors = (obj: unknown, old?: unknown) =>
-  validateWithDefaults(schema, obj, old).map(String);
+const schemaErrors = (obj: unknown, old?: unknown) => validateWithDefaults(schema, obj, old).map(String);
 
 describe('validateScheduledBackup', () => {
   const cases: {
@@ -99,10 +94,6 @@ describe('validateScheduledBackup', () => {
       assert.deepEqual(result.warnings, c.warnings ?? []);
     });
   }
-
-  it('has no update-only rules', () => {
-    assert.deepEqual(validateScheduledBackupUpdate(scheduled(), scheduled()), { errors: [], warnings: [] });
-  });
 });
 
 describe('defaultScheduledBackup', () => {

@@ -44,7 +44,7 @@ describe('schema validation in the API server wording', () => {
       'spec.instances: Invalid value: 0: spec.instances in body should be greater than or equal to 1',
       'spec.level: Unsupported value: "trace": supported values: "info", "debug"',
       'spec.name: Too long: may not be more than 5 bytes',
-      "spec.name: Invalid value: \"ABCDEFG\": spec.name in body should match '^[a-z]+$'",
+      'spec.name: Invalid value: "ABCDEFG": spec.name in body should match \'^[a-z]+$\'',
     ]);
   });
   it('rejects fields the schema does not declare', () => {
@@ -59,10 +59,10 @@ describe('schema validation in the API server wording', () => {
     assert.equal(messages({ spec: { instances: 1, size: true } }).length, 1);
   });
   it('finds duplicate keys in map lists and too many items', () => {
-    assert.deepEqual(messages({ spec: { instances: 1, items: [{ name: 'a' }, { name: 'a' }], flags: [true, true, false] } }), [
-      'spec.items[1]: Duplicate value: {"name":"a"}',
-      'spec.flags: Too many: 3: must have at most 2 items',
-    ]);
+    assert.deepEqual(
+      messages({ spec: { instances: 1, items: [{ name: 'a' }, { name: 'a' }], flags: [true, true, false] } }),
+      ['spec.items[1]: Duplicate value: {"name":"a"}', 'spec.flags: Too many: 3: must have at most 2 items'],
+    );
   });
   it('runs CEL predicates, transition rules only on update', () => {
     assert.deepEqual(messages({ spec: { instances: 1, name: 'root' } }), [

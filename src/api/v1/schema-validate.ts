@@ -3,7 +3,7 @@
 // OpenAPI checks worded as kube-openapi words them, CEL rules (through their TypeScript
 // predicates), and strict rejection of fields the schema does not declare (kubectl's default).
 import { celChecks } from './schema-kit.ts';
-import { FieldError, fieldErr } from './field-error.ts';
+import { type FieldError, fieldErr } from './field-error.ts';
 
 /** The JSON-schema subset our schemas use. */
 export interface SchemaNode {
@@ -173,7 +173,9 @@ function checkValue(schema: SchemaNode, value: unknown, path: string, errors: Fi
   }
   if (Array.isArray(value)) {
     if (schema.minItems !== undefined && value.length < schema.minItems) {
-      errors.push(fieldErr.invalid(path, value.length, `${path} in body should have at least ${schema.minItems} items`));
+      errors.push(
+        fieldErr.invalid(path, value.length, `${path} in body should have at least ${schema.minItems} items`),
+      );
     }
     if (schema.maxItems !== undefined && value.length > schema.maxItems) {
       errors.push(fieldErr.tooMany(path, value.length, schema.maxItems));

@@ -18,8 +18,7 @@ const subscription = (spec: Partial<Subscription['spec']> = {}): Subscription =>
 });
 
 const schema = SubscriptionSchema as unknown as SchemaNode;
-const schemaErrors = (obj: unknown, old?: unknown) =>
-  validateWithDefaults(schema, obj, old).map(String);
+const schemaErrors = (obj: unknown, old?: unknown) => validateWithDefaults(schema, obj, old).map(String);
 
 describe('Subscription schema', () => {
   it('requires cluster, name, dbname, publicationName and externalClusterName', () => {

@@ -1,7 +1,8 @@
 // Subscription (postgresql.cnpg.io/v1): a logical replication subscription (CREATE SUBSCRIPTION) in
 // a database of a Cluster, the "subscriber", to a publication of an external cluster.
+import { AppliedStatusProperties } from './common-types.ts';
 import { clusterReference, RECLAIM_POLICIES } from './database-types.ts';
-import { bool, enumOf, immutable, int64, map, obj, opt, resourceSchema, type Static, str } from './schema-kit.ts';
+import { enumOf, immutable, map, obj, opt, resourceSchema, type Static, str } from './schema-kit.ts';
 
 export const SubscriptionSpecSchema = obj({
   cluster: clusterReference(),
@@ -18,9 +19,7 @@ export const SubscriptionSpecSchema = obj({
 export type SubscriptionSpec = Static<typeof SubscriptionSpecSchema>;
 
 export const SubscriptionStatusSchema = obj({
-  observedGeneration: opt(int64()),
-  applied: opt(bool()),
-  message: opt(str()),
+  ...AppliedStatusProperties,
 });
 export type SubscriptionStatus = Static<typeof SubscriptionStatusSchema>;
 
