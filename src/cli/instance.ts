@@ -1,0 +1,123 @@
+// `cnpg instance ...`: the instance manager's commands, configured the way a pod configures it
+// (flags, with upstream's pod environment as fallbacks). Bad input ends with one `error:` line on
+// stderr and exit status 1.
+import { fileURLToPath } from 'node:url';
+import { type Command, Option } from 'commander';
+import { initInstance } from '../instance/bootstrap-initdb.ts';
+import { joinInstance } from '../instance/bootstrap-join.ts';
+import { buildContext } from '../instance/context.ts';
+import { errorMessage, InstanceError } from '../instance/errors.ts';
+import { type RawInstanceOptions, resolveInstanceOptions } from '../instance/options.ts';
+import { defaultReplicaSource } from '../instance/pgdata-config.ts';
+import { runInstance } from '../instance/run.ts';
+import { walArchive } from '../instance/wal-archive.ts';
+
+const DEFAULT_MANAGER_COMMAND = fileURLToPath(new URL('../../bin/cnpg', import.meta.url));
+
+function addInstanceOptions(cmd: Command, withSource: boolean): Command {
+  cmd
+    .addOption(new Option('--pgdata <dir>', 'the PostgreSQL data directory').env('PGDATA'))
+    .addOption(new Option('--pod-name <name>', 'the name of this instance (its pod)').env('POD_NAME'))
+    .addOption(new Option('--cluster-name <name>', 'the Cluster this instance belongs to').env('CLUSTER_NAME'))
+    .addOption(new Option('--namespace <namespace>', 'the namespace of the Cluster').env('NAMESPACE'))
+    .option('--cluster-file <file>', 'the Cluster object (JSON or YAML), as the operator writes it')
+    .option('--listen-address <address>', 'address PostgreSQL and the status server listen on ("*": all)', '*')
+    .addOption(new Option('--pg-port <port>', 'PostgreSQL port').env('PGPORT'))
+    .option('--status-port <port>', 'port of the status/probe HTTP server', '8000')
+    .option('--scratch-dir <dir>', "the instance's scratch directory (upstream /controller)", '/controller')
+    .option('--socket-dir <dir>', 'Unix socket directory (default: $PGHOST if absolute, else <scratch-dir>/run)')
+    .option(
+      '--pg-bin-dir <dir>',
+      'PostgreSQL binaries (default: PATH, then the newest /usr/lib/postgresql/<major>/bin)',
+    )
+    .option('--app-secret-dir <dir>', 'the mounted application Secret (keys: username, password)')
+    .option('--superuser-secret-dir <dir>', 'the mounted superuser Secret (keys: username, password)')
+    .option('--secrets-root <dir>', 'mounted Secrets referenced by the Cluster: <dir>/<secret>/<key>')
+    .option('--configmaps-root <dir>', 'mounted ConfigMaps referenced by the Cluster: <dir>/<configmap>/<key>')
+    .option('--manager-command <path>', 'the cnpg executable PostgreSQL calls back (archive_command)');
+  if (withSource) {
+    cmd
+      .option('--primary-host <host>', 'host a replica streams from (default: <cluster>-rw)')
+      .option('--primary-port <port>', 'port of the primary', '5432');
+  }
+  return cmd;
+}
+
+/** Runs a command body; an InstanceError becomes one `error:` line and exit status 1. */
+async function guarded(body: () => Promise<number | undefined>): Promise<void> {
+  try {
+    process.exitCode = (await body()) ?? 0;
+  } catch (err) {
+    const prefix = err instanceof InstanceError ? 'error' : 'error: unexpected failure';
+    process.stderr.write(`${prefix}: ${errorMessage(err).split('\n').join(' ')}\n`);
+    process.exitCode = 1;
+  }
+}
+
+const options = (raw: RawInstanceOptions) => resolveInstanceOptions(raw, DEFAULT_MANAGER_COMMAND);
+
+export function registerInstanceCommand(program: Command): void {
+  const instance = program.command('instance').description('the instance manager: PID 1 of every PostgreSQL pod');
+
+  addInstanceOptions(instance.command('init'), false)
+    .description('create a new primary data directory from the Cluster bootstrap.initdb stanza')
+    .action((raw: RawInstanceOptions) =>
+      guarded(async () => {
+        await initInstance(buildContext(options(raw), 'init'));
+        return 0;
+      }),
+    );
+
+  addInstanceOptions(instance.command('join'), true)
+    .description('create a replica data directory by pg_basebackup from the primary')
+    .action((raw: RawInstanceOptions) =>
+      guarded(async () => {
+        const ctx = buildContext(options(raw), 'join');
+        await joinInstance(ctx, defaultReplicaSource(ctx));
+        return 0;
+      }),
+    );
+
+  addInstanceOptions(instance.command('run'), true)
+    .description('run PostgreSQL: supervise it, serve probes and status, stop it in stages on SIGTERM')
+    .action((raw: RawInstanceOptions) =>
+      guarded(async () => {
+        const code = await runInstance(buildContext(options(raw), 'run'));
+        // Child processes' pipes may still be referenced: the manager is done, so is the process.
+        process.exit(code);
+      }),
+    );
+
+  instance
+    .command('status')
+    .description('print the /pg/status JSON of a running instance')
+    .option('--host <host>', 'address of the instance', '127.0.0.1')
+    .option('--status-port <port>', 'its status port', '8000')
+    .action((opts: { host: string; statusPort: string }) =>
+      guarded(async () => {
+        const url = `http://${opts.host.includes(':') ? `[${opts.host}]` : opts.host}:${opts.statusPort}/pg/status`;
+        let response: Response;
+        try {
+          response = await fetch(url, { signal: AbortSignal.timeout(10_000) });
+        } catch (err) {
+          throw new InstanceError(`cannot reach ${url}: ${errorMessage((err as { cause?: unknown }).cause ?? err)}`);
+        }
+        const text = await response.text();
+        if (!response.ok) throw new InstanceError(`${url} answered ${response.status}: ${text.trim()}`);
+        process.stdout.write(`${JSON.stringify(JSON.parse(text), null, 2)}\n`);
+        return 0;
+      }),
+    );
+
+  instance
+    .command('wal-archive')
+    .description("PostgreSQL's archive_command (no-op when the Cluster has no WAL archive)")
+    .requiredOption('--cluster-file <file>', 'the Cluster object')
+    .argument('<wal-path>', 'the WAL file PostgreSQL asks to archive (%p)')
+    .action((walPath: string, opts: { clusterFile: string }) =>
+      guarded(async () => {
+        walArchive(opts.clusterFile, walPath);
+        return 0;
+      }),
+    );
+}

@@ -1,0 +1,427 @@
+// `cnpg instance run`: PID 1 of an instance. Supervises the postmaster (restarts it when it
+// dies), keeps its configuration in line with the Cluster file, performs role changes and fencing
+// when asked, serves probes and status, and stops PostgreSQL in stages on SIGTERM.
+import { randomUUID } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { loadCluster } from './cluster-file.ts';
+import type { InstanceContext } from './context.ts';
+import { checkExistingDataDirectory, ensureScratchDirectories } from './data-directory.ts';
+import { errorMessage } from './errors.ts';
+import { type LogPipes, startLogPipes } from './log-pipe.ts';
+import {
+  defaultReplicaSource,
+  isStandbyDataDirectory,
+  type ReplicaSource,
+  writeConfiguration,
+} from './pgdata-config.ts';
+import { Postmaster, sleep, waitUntilAccepting } from './postmaster.ts';
+import {
+  dropLeftoverSlots,
+  reconcileReplicationSlots,
+  streamingReplicaSql,
+  superuserPasswordSql,
+} from './primary-setup.ts';
+import { type ProbeKind, type ProbeResult, runProbe } from './probes.ts';
+import { recloneFrom, rewindFrom } from './resync.ts';
+import { readBasicAuth } from './secrets.ts';
+import { stagedShutdown, switchoverPlan, terminationPlan } from './shutdown.ts';
+import { collectStatus, type PostgresqlStatus } from './status.ts';
+
+export const FENCED_INSTANCES_ANNOTATION = 'cnpg.io/fencedInstances';
+const RESTART_BACKOFF_MS = [500, 1000, 2000, 5000];
+const CONFIG_LOAD_TIMEOUT_MS = 10_000;
+
+/** What the manager is doing besides running PostgreSQL; anything but `running` makes it not ready. */
+export type Phase =
+  | 'starting'
+  | 'running'
+  | 'restarting'
+  | 'promoting'
+  | 'demoting'
+  | 'rewinding'
+  | 'fenced'
+  | 'stopping';
+
+export interface ReloadResult {
+  changed: boolean;
+  pendingRestart: boolean;
+  pendingRestartParameters: string[];
+}
+
+/** An operation refused because of the instance's state (HTTP 409). */
+export class ConflictError extends Error {
+  override readonly name = 'ConflictError';
+}
+
+const MANAGER_VERSION = (() => {
+  try {
+    const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as {
+      version?: string;
+    };
+    return pkg.version ?? 'unknown';
+  } catch {
+    return 'unknown';
+  }
+})();
+
+function annotatedFenced(ctx: InstanceContext): boolean {
+  const value = ctx.cluster.metadata?.annotations?.[FENCED_INSTANCES_ANNOTATION];
+  if (value === undefined || value === '') return false;
+  try {
+    const list = JSON.parse(value) as unknown;
+    return Array.isArray(list) && (list.includes('*') || list.includes(ctx.options.podName));
+  } catch {
+    ctx.log.warn({ value }, `ignoring ${FENCED_INSTANCES_ANNOTATION}: not a JSON list`);
+    return false;
+  }
+}
+
+export class InstanceManager {
+  readonly ctx: InstanceContext;
+  readonly sessionID = randomUUID();
+  private postmaster: Postmaster | undefined;
+  private phase: Phase = 'starting';
+  /** PostgreSQL should be up (false while fenced or shutting down). */
+  private wanted = true;
+  private fencedByRequest = false;
+  private shuttingDown = false;
+  private source: ReplicaSource;
+  /** An operation left the data directory unusable: the liveness probe fails so the pod restarts. */
+  private broken: string | undefined;
+  private queue: Promise<unknown> = Promise.resolve();
+  private logPipes: LogPipes | undefined;
+  private restartAttempt = 0;
+  private stopped: Promise<void> | undefined;
+
+  constructor(ctx: InstanceContext) {
+    this.ctx = ctx;
+    this.source = defaultReplicaSource(ctx);
+  }
+
+  get currentPhase(): Phase {
+    return this.phase;
+  }
+
+  /** Runs `op` after every operation queued before it. */
+  private exclusive<T>(op: () => Promise<T>): Promise<T> {
+    const result = this.queue.then(op, op);
+    this.queue = result.catch(() => undefined);
+    return result;
+  }
+
+  private get isReplica(): boolean {
+    return isStandbyDataDirectory(this.ctx.options.pgdata);
+  }
+
+  private get fenced(): boolean {
+    return this.fencedByRequest || annotatedFenced(this.ctx);
+  }
+
+  /** Checks and prepares everything `run` needs; throws InstanceError on bad input. */
+  prepare(): void {
+    const { options, podUser } = this.ctx;
+    checkExistingDataDirectory(options.pgdata, podUser);
+    ensureScratchDirectories(
+      { ...options, logDir: this.ctx.logDir, certificatesDir: this.ctx.certificatesDir },
+      podUser,
+    );
+    if (this.ctx.cluster.spec.enableSuperuserAccess === true) this.superuserPassword();
+  }
+
+  private superuserPassword(): string | undefined {
+    if (this.ctx.cluster.spec.enableSuperuserAccess !== true) return undefined;
+    return readBasicAuth(
+      this.ctx.options.superuserSecretDir,
+      'the superuser secret (enableSuperuserAccess is true)',
+      '--superuser-secret-dir',
+    ).password;
+  }
+
+  /** Starts PostgreSQL (unless fenced); resolves once it accepts connections or startup failed. */
+  async start(): Promise<void> {
+    try {
+      this.logPipes = startLogPipes(this.ctx.logDir, 'postgres', this.ctx.podUser, this.ctx.log);
+      writeConfiguration(this.ctx, this.ctx.options.pgdata, this.isReplica ? this.source : undefined);
+    } catch (err) {
+      this.broken = `cannot prepare PostgreSQL: ${errorMessage(err)}`;
+      throw err;
+    }
+    if (this.fenced) {
+      this.wanted = false;
+      this.phase = 'fenced';
+      this.ctx.log.info('instance is fenced: PostgreSQL stays down');
+      return;
+    }
+    await this.exclusive(() => this.bringUp('starting'));
+  }
+
+  /** Starts the postmaster and waits until it accepts connections, retrying with backoff. */
+  private async bringUp(phase: Phase): Promise<void> {
+    this.phase = phase;
+    const startDelayMs = (this.ctx.cluster.spec.startDelay ?? 3600) * 1000;
+    for (;;) {
+      if (!this.wanted || this.shuttingDown) return;
+      const pm = this.launch();
+      try {
+        await waitUntilAccepting(this.ctx, pm, startDelayMs);
+        this.restartAttempt = 0;
+        this.phase = 'running';
+        await this.afterStart();
+        return;
+      } catch (err) {
+        this.ctx.log.error({ err: errorMessage(err) }, 'PostgreSQL did not start');
+        if (pm.alive) {
+          pm.requestShutdown('immediate');
+          await pm.waitForExit(10_000);
+        }
+        await sleep(RESTART_BACKOFF_MS[Math.min(this.restartAttempt++, RESTART_BACKOFF_MS.length - 1)] ?? 5000);
+      }
+    }
+  }
+
+  private launch(): Postmaster {
+    const pm = Postmaster.start(this.ctx, this.ctx.options.pgdata);
+    this.postmaster = pm;
+    void pm.exited.then((info) => {
+      if (this.postmaster !== pm) return;
+      this.postmaster = undefined;
+      if (!this.wanted || this.shuttingDown || this.phase !== 'running') return;
+      this.ctx.log.error(
+        { pid: pm.pid, code: info.code, signal: info.signal },
+        'postmaster exited unexpectedly: restarting it',
+      );
+      void this.exclusive(async () => {
+        if (this.postmaster !== undefined || !this.wanted || this.shuttingDown) return;
+        await sleep(RESTART_BACKOFF_MS[0] ?? 500);
+        await this.bringUp('restarting');
+      });
+    });
+    return pm;
+  }
+
+  /** What a primary needs for its replicas; leftovers a replica must not keep. Failures are logged. */
+  private async afterStart(): Promise<void> {
+    const { sql, cluster, log, options } = this.ctx;
+    try {
+      if (this.isReplica) {
+        await dropLeftoverSlots(sql, cluster);
+        return;
+      }
+      await sql.exec(streamingReplicaSql() + superuserPasswordSql(this.superuserPassword()));
+      const created = await reconcileReplicationSlots(sql, cluster, options.podName);
+      if (created.length > 0) log.info({ slots: created }, 'created replication slots');
+    } catch (err) {
+      log.error({ err: errorMessage(err) }, 'cannot prepare the instance for its role');
+    }
+  }
+
+  /** Stops the running postmaster with `plan`; resolves when it is gone. */
+  private async stopPostgres(plan: ReturnType<typeof terminationPlan>): Promise<void> {
+    const pm = this.postmaster;
+    if (pm === undefined) return;
+    await stagedShutdown(this.ctx, pm, plan);
+    if (this.postmaster === pm) this.postmaster = undefined;
+  }
+
+  // ------------------------------------------------------------------ probes and status
+
+  liveness(): ProbeResult {
+    if (this.broken !== undefined) return { ok: false, detail: this.broken };
+    // Startup has its own probe and planned operations stop PostgreSQL on purpose; otherwise a
+    // wanted postmaster that is gone (crashed, or failing to come back) fails the liveness probe.
+    if (this.wanted && (this.phase === 'running' || this.phase === 'restarting') && this.postmaster === undefined) {
+      return { ok: false, detail: 'postmaster is not running' };
+    }
+    return { ok: true, detail: this.phase };
+  }
+
+  async probe(kind: ProbeKind): Promise<ProbeResult> {
+    if (this.fenced) return { ok: false, detail: 'instance is fenced' };
+    if (this.phase !== 'running') return { ok: false, detail: `instance is ${this.phase}` };
+    if (this.postmaster === undefined) return { ok: false, detail: 'postmaster is not running' };
+    try {
+      return await runProbe(this.ctx, kind);
+    } catch (err) {
+      return { ok: false, detail: errorMessage(err) };
+    }
+  }
+
+  async status(): Promise<PostgresqlStatus> {
+    if (this.postmaster === undefined) throw new ConflictError(`PostgreSQL is not running (instance is ${this.phase})`);
+    return collectStatus(this.ctx, {
+      isPgRewindRunning: this.phase === 'rewinding',
+      mightBeUnavailable: this.phase !== 'running',
+      isFenced: this.fenced,
+      instanceManagerVersion: MANAGER_VERSION,
+      sessionID: this.sessionID,
+    });
+  }
+
+  // ------------------------------------------------------------------ configuration
+
+  /** Re-reads the Cluster file and applies it; an invalid file changes nothing. */
+  reload(): Promise<ReloadResult> {
+    return this.exclusive(async () => {
+      const cluster = loadCluster(this.ctx.options.clusterFile, this.ctx.clusterName);
+      const wasFenced = this.fenced;
+      this.ctx.cluster = cluster;
+      const result = await this.applyConfiguration();
+      if (wasFenced !== this.fenced) await (this.fenced ? this.fenceNow() : this.unfenceNow());
+      return result;
+    });
+  }
+
+  private async applyConfiguration(): Promise<ReloadResult> {
+    const written = writeConfiguration(this.ctx, this.ctx.options.pgdata, this.isReplica ? this.source : undefined);
+    const pm = this.postmaster;
+    if (pm === undefined || this.phase !== 'running') {
+      return { changed: written.changed, pendingRestart: false, pendingRestartParameters: [] };
+    }
+    if (written.changed) {
+      this.ctx.log.info('configuration changed: reloading PostgreSQL');
+      pm.sendSignal('SIGHUP');
+      await this.waitForConfiguration(written.sha256);
+    }
+    if (!this.isReplica) await reconcileReplicationSlots(this.ctx.sql, this.ctx.cluster, this.ctx.options.podName);
+    const pending = await this.ctx.sql.query<{ name: string }>(
+      'SELECT name FROM pg_catalog.pg_settings WHERE pending_restart ORDER BY name',
+    );
+    const names = pending.map((p) => p.name);
+    if (names.length > 0) this.ctx.log.info({ parameters: names }, 'configuration change needs a restart');
+    return { changed: written.changed, pendingRestart: names.length > 0, pendingRestartParameters: names };
+  }
+
+  private async waitForConfiguration(sha: string): Promise<void> {
+    const deadline = Date.now() + CONFIG_LOAD_TIMEOUT_MS;
+    while (Date.now() < deadline) {
+      const [row] = await this.ctx.sql.query<{ sha: string | null }>(
+        "SELECT current_setting('cnpg.config_sha256', true) AS sha",
+      );
+      if (row?.sha === sha) return;
+      await sleep(100);
+    }
+    throw new Error('PostgreSQL did not load the new configuration (see its log for the rejected setting)');
+  }
+
+  restart(): Promise<void> {
+    return this.exclusive(async () => {
+      if (this.fenced) throw new ConflictError('instance is fenced');
+      this.phase = 'restarting';
+      await this.stopPostgres({ budgetSeconds: this.ctx.cluster.spec.stopDelay ?? 1800, smartSeconds: 0 });
+      writeConfiguration(this.ctx, this.ctx.options.pgdata, this.isReplica ? this.source : undefined);
+      await this.bringUp('restarting');
+    });
+  }
+
+  // ------------------------------------------------------------------ role changes
+
+  promote(): Promise<{ timeLineID: number }> {
+    return this.exclusive(async () => {
+      if (this.postmaster === undefined || this.phase !== 'running') {
+        throw new ConflictError(`cannot promote: instance is ${this.phase}`);
+      }
+      if (!this.isReplica) throw new ConflictError('cannot promote: instance is already a primary');
+      this.phase = 'promoting';
+      try {
+        const timeout = this.ctx.cluster.spec.postgresql?.promotionTimeout ?? 40_000_000;
+        this.ctx.log.info('promoting to primary');
+        const [row] = await this.ctx.sql.query<{ promoted: boolean }>(
+          `SELECT pg_catalog.pg_promote(true, ${Math.min(timeout, 2_147_483)}) AS promoted`,
+          { timeoutMs: (Math.min(timeout, 3600) + 10) * 1000 },
+        );
+        if (row?.promoted !== true) throw new Error(`PostgreSQL did not finish promotion within ${timeout}s`);
+        // pg_rewind reads the new timeline from pg_control, which only a checkpoint updates.
+        await this.ctx.sql.exec('CHECKPOINT;', { timeoutMs: 600_000 });
+        this.phase = 'running';
+        await this.applyConfiguration();
+        await this.afterStart();
+        const status = await this.status();
+        this.ctx.log.info({ timeLineID: status.timeLineID }, 'promoted to primary');
+        return { timeLineID: status.timeLineID };
+      } finally {
+        if (this.phase === 'promoting') this.phase = 'running';
+      }
+    });
+  }
+
+  /** Makes this instance a standby of `source` (pg_rewind, or a new clone when rewind is impossible). */
+  demote(source: ReplicaSource | undefined): Promise<void> {
+    return this.exclusive(async () => {
+      if (this.fenced) throw new ConflictError('cannot demote: instance is fenced');
+      const target = source ?? this.source;
+      if (this.isReplica) {
+        this.source = target;
+        await this.applyConfiguration();
+        return;
+      }
+      this.phase = 'demoting';
+      this.ctx.log.info({ source: `${target.host}:${target.port}` }, 'demoting to replica');
+      await this.stopPostgres(switchoverPlan(this.ctx));
+      this.source = target;
+      try {
+        this.phase = 'rewinding';
+        try {
+          await rewindFrom(this.ctx, target);
+        } catch (err) {
+          this.ctx.log.warn({ err: errorMessage(err) }, 'pg_rewind is impossible: cloning the new primary instead');
+          await recloneFrom(this.ctx, target);
+        }
+        writeConfiguration(this.ctx, this.ctx.options.pgdata, target);
+      } catch (err) {
+        this.broken = `demotion failed: ${errorMessage(err)}`;
+        this.ctx.log.error({ err: errorMessage(err) }, 'demotion failed: the data directory needs attention');
+        throw err;
+      }
+      await this.bringUp('starting');
+      this.ctx.log.info('demoted: streaming from the new primary');
+    });
+  }
+
+  // ------------------------------------------------------------------ fencing
+
+  fence(): Promise<void> {
+    return this.exclusive(async () => {
+      this.fencedByRequest = true;
+      await this.fenceNow();
+    });
+  }
+
+  unfence(): Promise<void> {
+    return this.exclusive(async () => {
+      this.fencedByRequest = false;
+      if (annotatedFenced(this.ctx)) throw new ConflictError(`instance stays fenced by ${FENCED_INSTANCES_ANNOTATION}`);
+      await this.unfenceNow();
+    });
+  }
+
+  private async fenceNow(): Promise<void> {
+    this.wanted = false;
+    this.phase = 'fenced';
+    this.ctx.log.info('fencing: stopping PostgreSQL');
+    await this.stopPostgres(switchoverPlan(this.ctx));
+  }
+
+  private async unfenceNow(): Promise<void> {
+    if (this.postmaster !== undefined) return;
+    this.wanted = true;
+    this.ctx.log.info('unfencing: starting PostgreSQL');
+    writeConfiguration(this.ctx, this.ctx.options.pgdata, this.isReplica ? this.source : undefined);
+    await this.bringUp('starting');
+  }
+
+  // ------------------------------------------------------------------ termination
+
+  /** SIGTERM: stop PostgreSQL in stages (not queued: it preempts whatever is running). */
+  shutdown(): Promise<void> {
+    this.stopped ??= (async () => {
+      this.shuttingDown = true;
+      this.wanted = false;
+      this.phase = 'stopping';
+      this.ctx.log.info('termination requested: shutting PostgreSQL down');
+      await this.stopPostgres(terminationPlan(this.ctx));
+      this.logPipes?.close();
+      this.ctx.log.info('instance manager stopped');
+    })();
+    return this.stopped;
+  }
+}

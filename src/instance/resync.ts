@@ -1,0 +1,44 @@
+// Making a former primary follow the new one: pg_rewind against the new primary when the
+// timelines can be reconciled, or a fresh clone by pg_basebackup when they cannot (rewind
+// impossible: no common history, missing WAL...). Both run with PostgreSQL stopped.
+import { renameSync, rmSync } from 'node:fs';
+import { basename, dirname, join } from 'node:path';
+import { runToolChecked } from '../postgres/tool-runner.ts';
+import { cloneFrom } from './bootstrap-join.ts';
+import type { InstanceContext } from './context.ts';
+import { errorMessage } from './errors.ts';
+import { createWorkDirectory, removeStaleWorkDirectories } from './new-data-directory.ts';
+import { primaryConninfo, type ReplicaSource } from './pgdata-config.ts';
+
+export async function rewindFrom(ctx: InstanceContext, source: ReplicaSource): Promise<void> {
+  const args = ['--target-pgdata', ctx.options.pgdata, '--source-server', primaryConninfo(ctx, source), '--progress'];
+  ctx.log.info({ source: `${source.host}:${source.port}` }, 'running pg_rewind');
+  const run = await runToolChecked('pg_rewind failed', join(ctx.binDir, 'pg_rewind'), args, {
+    user: ctx.podUser,
+    timeoutMs: 3_600_000,
+  });
+  const outcome = /no rewind required/.test(run.stderr + run.stdout) ? 'no rewind required' : 'rewound';
+  ctx.log.info({ outcome }, 'pg_rewind succeeded');
+}
+
+/** Replaces PGDATA with a fresh clone of `source`; the old directory goes only once the clone is complete. */
+export async function recloneFrom(ctx: InstanceContext, source: ReplicaSource): Promise<void> {
+  const { pgdata } = ctx.options;
+  removeStaleWorkDirectories(pgdata);
+  const work = createWorkDirectory(pgdata, ctx.podUser);
+  try {
+    await cloneFrom(ctx, source, work);
+  } catch (err) {
+    rmSync(work, { recursive: true, force: true });
+    throw err;
+  }
+  const old = join(dirname(pgdata), `.${basename(pgdata)}.replaced-${Date.now()}`);
+  renameSync(pgdata, old);
+  renameSync(work, pgdata);
+  try {
+    rmSync(old, { recursive: true, force: true });
+  } catch (err) {
+    ctx.log.warn({ dir: old, err: errorMessage(err) }, 'cannot remove the replaced data directory');
+  }
+  ctx.log.info({ source: `${source.host}:${source.port}` }, 'data directory recloned');
+}

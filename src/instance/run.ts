@@ -1,0 +1,50 @@
+// Wiring of `cnpg instance run`: the manager, its HTTP server and the signals a pod receives
+// (SIGTERM from the kubelet, SIGHUP to re-read the Cluster file).
+import type { Server } from 'node:http';
+import type { InstanceContext } from './context.ts';
+import { errorMessage, InstanceError } from './errors.ts';
+import { createStatusServer } from './http-server.ts';
+import { InstanceManager } from './instance-manager.ts';
+
+function listen(server: Server, port: number, address: string): Promise<void> {
+  return new Promise((resolve, reject) => {
+    server.once('error', (err: NodeJS.ErrnoException) =>
+      reject(new InstanceError(`cannot listen on ${address}:${port}: ${err.code ?? err.message}`)),
+    );
+    server.listen(port, address === '*' ? undefined : address, () => resolve());
+  });
+}
+
+/** Runs until SIGTERM/SIGINT has stopped PostgreSQL; resolves with the exit status. */
+export async function runInstance(ctx: InstanceContext): Promise<number> {
+  const manager = new InstanceManager(ctx);
+  manager.prepare();
+  const server = createStatusServer(manager);
+  await listen(server, ctx.options.statusPort, ctx.options.listenAddress);
+  ctx.log.info({ address: ctx.options.listenAddress, port: ctx.options.statusPort }, 'status server listening');
+
+  let finish: (code: number) => void = () => undefined;
+  const finished = new Promise<number>((resolve) => {
+    finish = resolve;
+  });
+  const terminate = (signal: string) => {
+    ctx.log.info({ signal }, 'received termination signal');
+    void manager.shutdown().then(() => {
+      server.closeAllConnections();
+      server.close(() => finish(0));
+    });
+  };
+  process.on('SIGTERM', () => terminate('SIGTERM'));
+  process.on('SIGINT', () => terminate('SIGINT'));
+  process.on('SIGHUP', () => {
+    manager.reload().then(
+      (r) => ctx.log.info(r, 'configuration reloaded'),
+      (err: unknown) => ctx.log.error({ err: errorMessage(err) }, 'configuration not reloaded'),
+    );
+  });
+
+  void manager.start().catch((err: unknown) => {
+    ctx.log.error({ err: errorMessage(err) }, 'instance start failed');
+  });
+  return finished;
+}
