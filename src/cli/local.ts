@@ -1,0 +1,287 @@
+// `cnpg local ...`: the embedded local runtime. `up` starts it in the background (one daemon per
+// data directory), installs the CRDs and applies files; `status`, `logs` and `down` look after it;
+// `daemon` is the background process itself.
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { type Command, InvalidArgumentError } from 'commander';
+import { CoreV1Api, KubeConfig } from '@kubernetes/client-node';
+import { componentLogger } from '../log/logger.ts';
+import { applyObject, installCrds, objectReady, objectRef, readManifests, WAITED_KINDS } from '../local/apply.ts';
+import {
+  dataDirProblem,
+  defaultDataDir,
+  removeDaemonState,
+  runningDaemon,
+  startDaemon,
+  stopDaemon,
+  writeDaemonState,
+} from '../local/daemon.ts';
+import { reapOrphanProcesses } from '../local/node/node-agent.ts';
+import { startLocalRuntime } from '../local/runtime.ts';
+
+interface Out {
+  stdout: (line: string) => void;
+  stderr: (line: string) => void;
+}
+
+const out: Out = {
+  stdout: (line) => process.stdout.write(`${line}\n`),
+  stderr: (line) => process.stderr.write(`${line}\n`),
+};
+
+/** A one-line failure: the message, exit code 1, no stack trace. */
+class CliError extends Error {}
+
+function localCommand(program: Command): Command {
+  return (
+    program.commands.find((c) => c.name() === 'local') ??
+    program
+      .command('local')
+      .description('the embedded local runtime: an API server, pods as processes, a service proxy')
+  );
+}
+
+function collect(value: string, previous: string[] = []): string[] {
+  return [...previous, value];
+}
+
+function seconds(value: string): number {
+  const m = /^(\d+)(s|m)?$/.exec(value);
+  if (!m) throw new InvalidArgumentError(`"${value}" is not a duration (e.g. 90s, 5m)`);
+  return Number(m[1]) * (m[2] === 'm' ? 60 : 1);
+}
+
+const dataDirOf = (opts: { dataDir?: string }): string => resolve(opts.dataDir ?? defaultDataDir());
+
+function kubeConfigOf(kubeconfig: string): KubeConfig {
+  const kc = new KubeConfig();
+  kc.loadFromFile(kubeconfig);
+  return kc;
+}
+
+async function run(action: () => Promise<number | undefined>): Promise<void> {
+  try {
+    process.exitCode = (await action()) ?? 0;
+  } catch (err) {
+    out.stderr(`error: ${err instanceof Error ? err.message : String(err)}`);
+    process.exitCode = 1;
+  }
+}
+
+interface UpOptions {
+  dataDir?: string;
+  filename?: string[];
+  wait?: boolean;
+  timeout: number;
+}
+
+async function up(opts: UpOptions): Promise<number> {
+  const dataDir = dataDirOf(opts);
+  // Every file is read before anything starts: bad input leaves nothing behind.
+  const manifests = readManifests(opts.filename ?? []);
+  const problem = dataDirProblem(dataDir);
+  if (problem !== undefined) throw new CliError(problem);
+  let state = runningDaemon(dataDir);
+  if (state === undefined) {
+    mkdirSync(dataDir, { recursive: true, mode: 0o755 });
+    state = await startDaemon(dataDir);
+    out.stdout(`local runtime started (pid ${state.pid}, API server ${state.url})`);
+  } else {
+    out.stdout(`local runtime already running (pid ${state.pid}, API server ${state.url})`);
+  }
+  const kc = kubeConfigOf(state.kubeconfig);
+  await installCrds(kc);
+  let failed = 0;
+  for (const { file, object } of manifests) {
+    try {
+      out.stdout(`${objectRef(object)} ${await applyObject(kc, object)}`);
+    } catch (err) {
+      failed++;
+      out.stderr(`error: ${file}: ${objectRef(object)}: ${err instanceof Error ? err.message : String(err)}`);
+    }
+  }
+  out.stdout('');
+  out.stdout(`kubeconfig: ${state.kubeconfig}`);
+  out.stdout(`  export KUBECONFIG=${state.kubeconfig}`);
+  out.stdout('  kubectl get pods,services');
+  if (failed > 0) return 1;
+  if (opts.wait === true) {
+    const deadline = Date.now() + opts.timeout * 1000;
+    for (const { object } of manifests) {
+      if (!WAITED_KINDS.includes(object.kind ?? '')) {
+        out.stdout(`${objectRef(object)} not waited for (the local runtime runs no operator yet)`);
+        continue;
+      }
+      for (;;) {
+        if (await objectReady(kc, object).catch(() => false)) break;
+        if (Date.now() > deadline)
+          throw new CliError(`timed out after ${opts.timeout} s waiting for ${objectRef(object)} to be ready`);
+        await new Promise((r) => setTimeout(r, 250));
+      }
+      out.stdout(`${objectRef(object)} ready`);
+    }
+  }
+  return 0;
+}
+
+async function status(opts: { dataDir?: string }): Promise<number> {
+  const dataDir = dataDirOf(opts);
+  const state = runningDaemon(dataDir);
+  if (state === undefined) {
+    out.stdout(`local runtime not running (data directory ${dataDir})`);
+    return 1;
+  }
+  out.stdout(`local runtime running: pid ${state.pid}, API server ${state.url}`);
+  out.stdout(`kubeconfig: ${state.kubeconfig}`);
+  const core = kubeConfigOf(state.kubeconfig).makeApiClient(CoreV1Api);
+  const pods = await core.listPodForAllNamespaces();
+  out.stdout('');
+  out.stdout(
+    table(
+      ['NAMESPACE', 'POD', 'PHASE', 'READY', 'RESTARTS', 'IP'],
+      pods.items.map((p) => {
+        const cs = p.status?.containerStatuses ?? [];
+        return [
+          p.metadata?.namespace ?? '',
+          p.metadata?.name ?? '',
+          p.metadata?.deletionTimestamp === undefined ? (p.status?.phase ?? '') : 'Terminating',
+          `${cs.filter((c) => c.ready).length}/${p.spec?.containers.length ?? 0}`,
+          String(cs.reduce((n, c) => n + c.restartCount, 0)),
+          p.status?.podIP ?? '',
+        ];
+      }),
+    ),
+  );
+  const services = await core.listServiceForAllNamespaces();
+  out.stdout('');
+  out.stdout(
+    table(
+      ['NAMESPACE', 'SERVICE', 'CLUSTER-IP', 'PORTS'],
+      services.items.map((s) => [
+        s.metadata?.namespace ?? '',
+        s.metadata?.name ?? '',
+        s.spec?.clusterIP ?? '',
+        (s.spec?.ports ?? []).map((p) => `${p.port}/${p.protocol ?? 'TCP'}`).join(','),
+      ]),
+    ),
+  );
+  return 0;
+}
+
+function table(header: string[], rows: string[][]): string {
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
+  return [header, ...rows]
+    .map((r) =>
+      r
+        .map((c, i) => c.padEnd(widths[i] ?? 0))
+        .join('   ')
+        .trimEnd(),
+    )
+    .join('\n');
+}
+
+function logs(pod: string, opts: { dataDir?: string; namespace: string; container?: string }): number {
+  const dir = join(dataDirOf(opts), 'pods', opts.namespace, pod);
+  if (!existsSync(dir))
+    throw new CliError(`pod "${pod}" not found in namespace "${opts.namespace}" of the local runtime`);
+  const containers = readdirSync(dir)
+    .filter((f) => f.endsWith('.log'))
+    .map((f) => f.slice(0, -'.log'.length));
+  let container = opts.container;
+  if (container === undefined) {
+    if (containers.length !== 1) {
+      throw new CliError(`pod "${pod}" has several containers: choose one with -c (${containers.sort().join(', ')})`);
+    }
+    container = containers[0] ?? '';
+  } else if (!containers.includes(container)) {
+    throw new CliError(
+      `container "${container}" of pod "${pod}" has no output (containers: ${containers.sort().join(', ') || 'none yet'})`,
+    );
+  }
+  process.stdout.write(readFileSync(join(dir, `${container}.log`)));
+  return 0;
+}
+
+async function down(opts: { dataDir?: string; purge?: boolean; timeout: number }): Promise<number> {
+  const dataDir = dataDirOf(opts);
+  const state = runningDaemon(dataDir);
+  if (state === undefined) out.stdout('local runtime not running');
+  else {
+    const graceful = await stopDaemon(state, opts.timeout * 1000);
+    out.stdout(
+      graceful
+        ? `local runtime stopped (pid ${state.pid})`
+        : `local runtime killed after ${opts.timeout} s (pid ${state.pid})`,
+    );
+  }
+  // Whatever a killed runtime left running goes too.
+  if (existsSync(dataDir)) {
+    reapOrphanProcesses(dataDir, componentLogger('local-cli', { dataDir }, { level: 'error' }));
+    removeDaemonState(dataDir);
+  }
+  if (opts.purge === true && existsSync(dataDir)) {
+    rmSync(dataDir, { recursive: true, force: true });
+    out.stdout(`removed ${dataDir}`);
+  }
+  return 0;
+}
+
+async function daemon(opts: { dataDir?: string }): Promise<void> {
+  const dataDir = dataDirOf(opts);
+  const log = componentLogger('local-daemon', { dataDir });
+  const rt = await startLocalRuntime({ dataDir });
+  writeDaemonState(dataDir, { pid: process.pid, url: rt.apiServer.url, kubeconfig: rt.apiServer.kubeconfigPath });
+  log.info({ url: rt.apiServer.url }, 'local runtime up');
+  await new Promise<void>((done) => {
+    const shutdown = (signal: string) => {
+      log.info({ signal }, 'stopping the local runtime');
+      removeDaemonState(dataDir);
+      rt.stop().then(done, (err: unknown) => {
+        log.error({ err }, 'error while stopping the local runtime');
+        done();
+      });
+    };
+    process.once('SIGINT', () => shutdown('SIGINT'));
+    process.once('SIGTERM', () => shutdown('SIGTERM'));
+  });
+}
+
+export function registerLocalCommand(program: Command): void {
+  const local = localCommand(program);
+  const dataDirHelp = `the runtime's data directory (default: ${defaultDataDir()})`;
+  local
+    .command('up')
+    .description('start the local runtime in the background (or reuse it), install the CRDs and apply files')
+    .option('-f, --filename <file>', 'a YAML file to apply (multi-document; "-" for stdin); repeatable', collect)
+    .option('--data-dir <dir>', dataDirHelp)
+    .option('--wait', 'wait until the applied pods, deployments, jobs and claims are ready')
+    .option('--timeout <duration>', 'how long --wait waits (e.g. 90s, 5m)', seconds, 300)
+    .action((opts: UpOptions) => run(() => up(opts)));
+  local
+    .command('status')
+    .description('show whether the local runtime runs, its pods and its services')
+    .option('--data-dir <dir>', dataDirHelp)
+    .action((opts: { dataDir?: string }) => run(() => status(opts)));
+  local
+    .command('logs')
+    .description("print a pod's container output")
+    .argument('<pod>', 'the pod')
+    .option('-n, --namespace <ns>', 'the namespace of the pod', 'default')
+    .option('-c, --container <name>', 'the container (needed when the pod has several)')
+    .option('--data-dir <dir>', dataDirHelp)
+    .action((pod: string, opts: { dataDir?: string; namespace: string; container?: string }) =>
+      run(async () => logs(pod, opts)),
+    );
+  local
+    .command('down')
+    .description('stop the local runtime and every pod it runs (SIGTERM, grace period, SIGKILL)')
+    .option('--purge', 'also remove the data directory')
+    .option('--timeout <duration>', 'how long to wait for the pods to stop before killing everything', seconds, 120)
+    .option('--data-dir <dir>', dataDirHelp)
+    .action((opts: { dataDir?: string; purge?: boolean; timeout: number }) => run(() => down(opts)));
+  local
+    .command('daemon', { hidden: true })
+    .description('the local runtime in the foreground (what `up` starts in the background)')
+    .option('--data-dir <dir>', dataDirHelp)
+    .action((opts: { dataDir?: string }) => run(async () => daemon(opts).then(() => 0)));
+}

@@ -1,0 +1,138 @@
+// What `cnpg local up` does to the running API server: install our CRDs, create-or-update the
+// objects of the user's files, and optionally wait until they are ready.
+import { readFileSync } from 'node:fs';
+import {
+  ApiextensionsV1Api,
+  type KubeConfig,
+  type KubernetesObject,
+  KubernetesObjectApi,
+  type V1CustomResourceDefinition,
+} from '@kubernetes/client-node';
+import { parseAllDocuments } from 'yaml';
+import { buildCrd } from '../api/v1/crd.ts';
+import { KINDS } from '../api/v1/kinds.ts';
+import { apiErrorMessage, isConflict, isNotFound } from './node/kube.ts';
+
+export interface ManifestObject {
+  file: string;
+  object: KubernetesObject;
+}
+
+/** The objects of YAML files (multi-document; empty documents skipped). Throws a one-line error. */
+export function readManifests(files: string[]): ManifestObject[] {
+  const out: ManifestObject[] = [];
+  for (const file of files) {
+    let text: string;
+    try {
+      text = readFileSync(file === '-' ? 0 : file, 'utf8');
+    } catch (err) {
+      throw new Error(`${file}: cannot read: ${(err as NodeJS.ErrnoException).code ?? String(err)}`);
+    }
+    for (const doc of parseAllDocuments(text)) {
+      if (doc.errors.length > 0) throw new Error(`${file}: invalid YAML: ${doc.errors[0]?.message.split('\n')[0]}`);
+      const value: unknown = doc.toJSON();
+      if (value === null || value === undefined) continue;
+      const o = value as KubernetesObject;
+      if (
+        typeof o !== 'object' ||
+        typeof o.apiVersion !== 'string' ||
+        typeof o.kind !== 'string' ||
+        !o.metadata?.name
+      ) {
+        throw new Error(`${file}: every document must be an object with apiVersion, kind and metadata.name`);
+      }
+      out.push({ file, object: o });
+    }
+  }
+  return out;
+}
+
+/** Creates or replaces the CRDs of postgresql.cnpg.io/v1. */
+export async function installCrds(kc: KubeConfig): Promise<void> {
+  const api = kc.makeApiClient(ApiextensionsV1Api);
+  for (const def of KINDS) {
+    const body = buildCrd(def) as unknown as V1CustomResourceDefinition;
+    const name = body.metadata?.name ?? '';
+    try {
+      await api.createCustomResourceDefinition({ body });
+    } catch (err) {
+      if (!isConflict(err)) throw new Error(`installing CRD ${name}: ${apiErrorMessage(err)}`);
+      const current = await api.readCustomResourceDefinition({ name });
+      body.metadata = { ...body.metadata, resourceVersion: current.metadata?.resourceVersion };
+      await api.replaceCustomResourceDefinition({ name, body });
+    }
+  }
+}
+
+export type ApplyOutcome = 'created' | 'configured';
+
+/** `kind.group/name`, as kubectl names what it applied. */
+export function objectRef(o: KubernetesObject): string {
+  const group = (o.apiVersion ?? '').includes('/') ? `.${(o.apiVersion ?? '').split('/')[0]}` : '';
+  return `${(o.kind ?? '').toLowerCase()}${group}/${o.metadata?.name}`;
+}
+
+/** Creates the object, or replaces it (keeping its resourceVersion) when it exists. */
+export async function applyObject(kc: KubeConfig, object: KubernetesObject): Promise<ApplyOutcome> {
+  const client = KubernetesObjectApi.makeApiClient(kc);
+  // A freshly installed CRD may take a moment to be served.
+  for (let attempt = 0; ; attempt++) {
+    try {
+      await client.create(object);
+      return 'created';
+    } catch (err) {
+      if (isConflict(err)) break;
+      if (attempt < 20 && (isNotFound(err) || /unable to find api/i.test(String(err)))) {
+        await new Promise((r) => setTimeout(r, 250));
+        continue;
+      }
+      throw new Error(apiErrorMessage(err));
+    }
+  }
+  try {
+    const current = await client.read({
+      apiVersion: object.apiVersion ?? '',
+      kind: object.kind ?? '',
+      metadata: { name: object.metadata?.name ?? '', namespace: object.metadata?.namespace },
+    });
+    const next = { ...object, metadata: { ...object.metadata, resourceVersion: current.metadata?.resourceVersion } };
+    await client.replace(next);
+    return 'configured';
+  } catch (err) {
+    throw new Error(apiErrorMessage(err));
+  }
+}
+
+/** The kinds `up --wait` waits for. */
+export const WAITED_KINDS: readonly string[] = ['Pod', 'Deployment', 'Job', 'PersistentVolumeClaim'];
+
+/**
+ * Whether an applied object is ready: pods Ready, deployments with every replica updated and
+ * ready, jobs complete, claims bound. Other kinds count as ready once created (Clusters wait for
+ * the operator, which the local runtime does not run yet).
+ */
+export async function objectReady(kc: KubeConfig, object: KubernetesObject): Promise<boolean> {
+  const client = KubernetesObjectApi.makeApiClient(kc);
+  const kind = object.kind ?? '';
+  if (!WAITED_KINDS.includes(kind)) return true;
+  const o = (await client.read({
+    apiVersion: object.apiVersion ?? '',
+    kind,
+    metadata: { name: object.metadata?.name ?? '', namespace: object.metadata?.namespace },
+  })) as KubernetesObject & { status?: Record<string, unknown>; spec?: Record<string, unknown> };
+  const status = o.status ?? {};
+  const conditions = (status.conditions ?? []) as { type: string; status: string }[];
+  const has = (type: string) => conditions.some((c) => c.type === type && c.status === 'True');
+  switch (kind) {
+    case 'Pod':
+      return has('Ready');
+    case 'Deployment': {
+      const replicas = (o.spec?.replicas as number | undefined) ?? 1;
+      return status.updatedReplicas === replicas && status.readyReplicas === replicas;
+    }
+    case 'Job':
+      return has('Complete');
+    default:
+      return status.phase === 'Bound';
+  }
+}
