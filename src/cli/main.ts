@@ -3,6 +3,9 @@
 import { readFileSync } from 'node:fs';
 import { Command, CommanderError, Option } from 'commander';
 import { allCrdsYaml, writeCrds } from './crds.ts';
+import { registerInstanceCommand } from './instance.ts';
+import { registerLocalCommand } from './local.ts';
+import { registerLocalApiServerCommand } from './local-apiserver.ts';
 import { type CliIO, EXIT_UNREADABLE, runValidate } from './validate.ts';
 
 const io: CliIO = {
@@ -42,6 +45,10 @@ export function buildProgram(): Command {
         for (const name of writeCrds(opts.write)) io.stdout(`wrote ${opts.write}/${name}`);
       }
     });
+
+  registerInstanceCommand(program);
+  registerLocalCommand(program);
+  registerLocalApiServerCommand(program);
 
   return program;
 }
