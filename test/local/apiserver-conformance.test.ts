@@ -747,6 +747,37 @@ describe('authentication and RBAC', () => {
     assert.equal((await call(server, 'GET', '/api/v1/namespaces', undefined, { token: 'wrong' })).status, 401);
   });
 
+  it('lets a resourceNames rule list and watch its one object through a name field selector', async () => {
+    const ns = await namespace();
+    await ok(server, 'POST', `/api/v1/namespaces/${ns}/serviceaccounts`, { metadata: { name: 'one' } });
+    await ok(server, 'POST', `/api/v1/namespaces/${ns}/configmaps`, { metadata: { name: 'mine' } });
+    await ok(server, 'POST', `/apis/rbac.authorization.k8s.io/v1/namespaces/${ns}/roles`, {
+      metadata: { name: 'only-mine' },
+      rules: [{ apiGroups: [''], resources: ['configmaps'], resourceNames: ['mine'], verbs: ['get', 'list', 'watch'] }],
+    });
+    await ok(server, 'POST', `/apis/rbac.authorization.k8s.io/v1/namespaces/${ns}/rolebindings`, {
+      metadata: { name: 'one' },
+      roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name: 'only-mine' },
+      subjects: [{ kind: 'ServiceAccount', name: 'one', namespace: ns }],
+    });
+    const tr = await ok(server, 'POST', `/api/v1/namespaces/${ns}/serviceaccounts/one/token`, {
+      apiVersion: 'authentication.k8s.io/v1',
+      kind: 'TokenRequest',
+      spec: {},
+    });
+    const token = (tr.status as Json).token as string;
+    const base = `/api/v1/namespaces/${ns}/configmaps`;
+    assert.equal(
+      (await call(server, 'GET', `${base}?fieldSelector=metadata.name%3Dmine`, undefined, { token })).status,
+      200,
+    );
+    assert.equal(
+      (await call(server, 'GET', `${base}?fieldSelector=metadata.name%3Dother`, undefined, { token })).status,
+      403,
+    );
+    assert.equal((await call(server, 'GET', base, undefined, { token })).status, 403);
+  });
+
   it('populates service-account-token Secrets with a working token, bound to the Secret', async () => {
     const ns = await namespace();
     await ok(server, 'POST', `/api/v1/namespaces/${ns}/serviceaccounts`, { metadata: { name: 'admin' } });

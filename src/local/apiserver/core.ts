@@ -2,6 +2,7 @@
 // type with upstream's semantics (uid, generation, resourceVersion and optimistic concurrency,
 // generateName, status and scale subresources, finalizers and deletionTimestamp, admission).
 // Controllers inside the server (garbage collection, namespaces) use it as the admin would.
+import { serviceAddressPrefix } from '../address-block.ts';
 import { randomBytes, randomUUID } from 'node:crypto';
 import { kindDefinition } from '../../api/v1/kinds.ts';
 import { GROUP as CNPG_GROUP } from '../../api/v1/kind-definition.ts';
@@ -62,8 +63,6 @@ const SA_TOKEN_SECRET = 'kubernetes.io/service-account-token';
 const SA_NAME_ANNOTATION = 'kubernetes.io/service-account.name';
 const SA_UID_ANNOTATION = 'kubernetes.io/service-account.uid';
 const NAMESPACES = '/namespaces';
-/** Cluster IPs come from 127.1.0.0/16, so the service proxy can bind them on loopback. */
-const SERVICE_NET_PREFIX = '127.1.';
 
 export const nowTimestamp = () => new Date().toISOString().replace(/\.\d{3}Z$/, 'Z');
 const isObject = (v: unknown): v is Json => typeof v === 'object' && v !== null && !Array.isArray(v);
@@ -103,7 +102,11 @@ export class ApiCore {
   /** The CA clients must trust, published in every namespace as upstream does. */
   readonly caCertPem: string;
 
-  constructor(store: ObjectStore, tokens: TokenAuthority, caCertPem: string) {
+  /** Where Service clusterIPs come from: this runtime's block of 127.1.0.0/16. */
+  readonly #servicePrefix: string;
+
+  constructor(store: ObjectStore, tokens: TokenAuthority, caCertPem: string, addressBlock: number) {
+    this.#servicePrefix = serviceAddressPrefix(addressBlock);
     this.store = store;
     this.tokens = tokens;
     this.caCertPem = caCertPem;
@@ -640,11 +643,11 @@ export class ApiCore {
 
   private allocateClusterIP(): string {
     const used = new Set(this.store.list('/services').map((s) => (isObject(s.spec) ? s.spec.clusterIP : undefined)));
-    for (let i = 1; i < 65535; i++) {
-      const ip = `${SERVICE_NET_PREFIX}${i >> 8}.${i & 255}`;
-      if ((i & 255) !== 0 && (i & 255) !== 255 && !used.has(ip)) return ip;
+    for (let i = 1; i < 255; i++) {
+      const ip = `${this.#servicePrefix}${i}`;
+      if (!used.has(ip)) return ip;
     }
-    throw apiErrors.internal('the service address range 127.1.0.0/16 is full');
+    throw apiErrors.internal(`the service address range ${this.#servicePrefix}0/24 is full`);
   }
 
   private afterWrite(rt: ResourceType): void {

@@ -23,7 +23,7 @@ import { decodeKubernetesProtobuf } from './protobuf.ts';
 import { authorize, authorizeNonResource, forbiddenMessage, type RequestAttributes } from './rbac.ts';
 import { apiVersionOf, type ResourceType, resourceKey } from './resources.ts';
 import { type LabelSelector, matchLabels } from '../../kube/label-selector.ts';
-import { type FieldSelector, matchFields, parseFieldSelector, labelSelectorParam } from './selectors.ts';
+import { type FieldSelector, labelSelectorParam, matchFields, parseFieldSelector, selectedName } from './selectors.ts';
 import type { Json, KubeObject } from './storage.ts';
 import { type TableOptions, toTable } from './table.ts';
 import type { WatchHub } from './watch.ts';
@@ -129,6 +129,11 @@ function resolveResourcePath(core: ApiCore, group: string, version: string, rest
   if (!rt.namespaced && namespace !== undefined) throw apiErrors.pathNotFound();
   if (rt.namespaced && namespace === undefined && name !== undefined) throw apiErrors.pathNotFound();
   return { rt, namespace, name, sub };
+}
+
+function pinnedName(query: URLSearchParams): string | undefined {
+  const fields = query.get('fieldSelector');
+  return fields ? selectedName(parseFieldSelector(fields)) : undefined;
 }
 
 function verbOf(method: string, p: ResourcePath, query: URLSearchParams): string {
@@ -240,7 +245,9 @@ export function createRequestHandler(ctx: HandlerContext): (req: IncomingMessage
       resource: p.rt.plural,
       subresource: p.sub,
       namespace: p.namespace,
-      name: p.name,
+      // A list or watch pinned to one name (`fieldSelector=metadata.name=x`) is a request on that
+      // object, so `resourceNames` rules allow it, as in Kubernetes.
+      name: p.name ?? pinnedName(url.searchParams),
     };
     if (user !== undefined && !authorize(core.store, user, attrs)) {
       throw apiErrors.forbidden(forbiddenMessage(user, attrs, qualifiedResource(p.rt)), {

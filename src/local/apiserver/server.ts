@@ -2,6 +2,7 @@
 // state in `<data-dir>/apiserver/` (SQLite + PKI), and an admin kubeconfig at
 // `<data-dir>/kubeconfig`. Start it in-process with `startApiServer`, or with
 // `cnpg local apiserver --data-dir DIR`.
+import { claimAddressBlock } from '../address-block.ts';
 import { chmodSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:https';
 import type { AddressInfo } from 'node:net';
@@ -120,7 +121,7 @@ export async function startApiServer(opts: ApiServerOptions): Promise<RunningApi
     const pki = await loadOrCreatePki(join(stateDir, 'pki'), host);
     store = new ObjectStore(stateDir);
     const tokens = new TokenAuthority(store);
-    const core = new ApiCore(store, tokens, pki.caCertPem);
+    const core = new ApiCore(store, tokens, pki.caCertPem, claimAddressBlock(opts.dataDir));
     const hub = new WatchHub(store.currentRv(), opts.watchHistory ?? 10_000);
     store.onCommit((events) => hub.publish(events));
     const controllers = new ServerControllers(core, log);

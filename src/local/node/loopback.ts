@@ -1,16 +1,20 @@
 // Loopback addresses for pods: on Linux all of 127.0.0.0/8 reaches this machine without setup, so
-// each pod gets an address of its own (127.10.x.y) and can bind 5432, 8000 and 9187 as in a real
-// pod. Services get theirs from the API server (spec.clusterIP); the two ranges do not overlap.
-
-/** The pods' range: 127.10.0.1 – 127.10.255.254. */
-const POD_PREFIX = [127, 10];
+// each pod gets an address of its own (127.10.<block>.x, the runtime's block from
+// address-block.ts) and can bind 5432, 8000 and 9187 as in a real pod. Services get theirs from
+// the API server (spec.clusterIP, 127.1.<block>.x): the two ranges do not overlap.
+import { podAddressPrefix } from '../address-block.ts';
 
 export class AddressExhaustedError extends Error {}
 
 /** Hands out pod addresses, skipping those in use; the caller seeds it with the addresses of pods it adopts. */
 export class LoopbackAllocator {
+  readonly #prefix: string;
   readonly #inUse = new Set<string>();
   #next = 1;
+
+  constructor(block: number) {
+    this.#prefix = podAddressPrefix(block);
+  }
 
   reserve(address: string): void {
     this.#inUse.add(address);
@@ -24,22 +28,21 @@ export class LoopbackAllocator {
     return this.#inUse.has(address);
   }
 
+  /** True for an address this allocator could hand out. */
+  owns(address: string): boolean {
+    return address.startsWith(this.#prefix);
+  }
+
   /** The next free address, round-robin so a released address is not reused at once. */
   allocate(): string {
-    const size = 256 * 256;
-    for (let i = 0; i < size; i++) {
-      const n = ((this.#next - 1 + i) % (size - 2)) + 1;
-      const address = `${POD_PREFIX.join('.')}.${n >> 8}.${n & 255}`;
-      if ((n & 255) === 0 || (n & 255) === 255 || this.#inUse.has(address)) continue;
+    for (let i = 0; i < 254; i++) {
+      const n = ((this.#next - 1 + i) % 254) + 1;
+      const address = `${this.#prefix}${n}`;
+      if (this.#inUse.has(address)) continue;
       this.#next = n + 1;
       this.#inUse.add(address);
       return address;
     }
-    throw new AddressExhaustedError('no free pod address left in 127.10.0.0/16');
+    throw new AddressExhaustedError(`no free pod address left in ${this.#prefix}0/24`);
   }
-}
-
-/** True for an address the pod allocator could hand out. */
-export function isPodAddress(address: string): boolean {
-  return address.startsWith(`${POD_PREFIX.join('.')}.`);
 }

@@ -8,7 +8,8 @@ import type { Logger } from '../../log/logger.ts';
 import { signalGroup } from './container-process.ts';
 import type { KeyData, ObjectSource } from './env.ts';
 import { apiErrorMessage, isConflict, isNotFound, MERGE_PATCH, startInformer, type WatchedCache } from './kube.ts';
-import { isPodAddress, LoopbackAllocator } from './loopback.ts';
+import { claimAddressBlock } from '../address-block.ts';
+import { LoopbackAllocator } from './loopback.ts';
 import { type BackOff, KUBELET_BACKOFF, PodWorker } from './pod-worker.ts';
 import { podRootDir, type TokenSource } from './volumes.ts';
 
@@ -34,7 +35,7 @@ export class NodeAgent {
   readonly #opts: NodeAgentOptions;
   readonly #core: CoreV1Api;
   readonly #log: Logger;
-  readonly #addresses = new LoopbackAllocator();
+  readonly #addresses: LoopbackAllocator;
   /** Running (or finished but not deleted) pods by uid. */
   readonly #workers = new Map<string, PodWorker>();
   /** Pods being stopped, by uid. */
@@ -47,6 +48,7 @@ export class NodeAgent {
 
   constructor(opts: NodeAgentOptions) {
     this.#opts = opts;
+    this.#addresses = new LoopbackAllocator(claimAddressBlock(opts.dataDir));
     this.#core = opts.kubeConfig.makeApiClient(CoreV1Api);
     this.#log = opts.log;
   }
@@ -138,7 +140,7 @@ export class NodeAgent {
     const uid = pod.metadata?.uid ?? '';
     const previousIP = pod.status?.podIP;
     let ip: string;
-    if (previousIP !== undefined && isPodAddress(previousIP) && !this.#addresses.has(previousIP)) {
+    if (previousIP !== undefined && this.#addresses.owns(previousIP) && !this.#addresses.has(previousIP)) {
       this.#addresses.reserve(previousIP);
       ip = previousIP;
     } else {
