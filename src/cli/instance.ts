@@ -20,8 +20,14 @@ function addInstanceOptions(cmd: Command, withSource: boolean): Command {
     .addOption(new Option('--pod-name <name>', 'the name of this instance (its pod)').env('POD_NAME'))
     .addOption(new Option('--cluster-name <name>', 'the Cluster this instance belongs to').env('CLUSTER_NAME'))
     .addOption(new Option('--namespace <namespace>', 'the namespace of the Cluster').env('NAMESPACE'))
-    .option('--cluster-file <file>', 'the Cluster object (JSON or YAML), as the operator writes it')
-    .option('--listen-address <address>', 'address PostgreSQL and the status server listen on ("*": all)', '*')
+    .option(
+      '--cluster-file <file>',
+      'the Cluster object (JSON or YAML); without it, the Cluster is read and watched through the API server',
+    )
+    .option(
+      '--listen-address <address>',
+      'address PostgreSQL and the status server listen on ("*": all; default $CNPG_POD_IP, else "*")',
+    )
     .addOption(new Option('--pg-port <port>', 'PostgreSQL port').env('PGPORT'))
     .option('--status-port <port>', 'port of the status/probe HTTP server', '8000')
     .option('--scratch-dir <dir>', "the instance's scratch directory (upstream /controller)", '/controller')
@@ -63,7 +69,7 @@ export function registerInstanceCommand(program: Command): void {
     .description('create a new primary data directory from the Cluster bootstrap.initdb stanza')
     .action((raw: RawInstanceOptions) =>
       guarded(async () => {
-        await initInstance(buildContext(options(raw), 'init'));
+        await initInstance(await buildContext(options(raw), 'init'));
         return 0;
       }),
     );
@@ -72,7 +78,7 @@ export function registerInstanceCommand(program: Command): void {
     .description('create a replica data directory by pg_basebackup from the primary')
     .action((raw: RawInstanceOptions) =>
       guarded(async () => {
-        const ctx = buildContext(options(raw), 'join');
+        const ctx = await buildContext(options(raw), 'join');
         await joinInstance(ctx, defaultReplicaSource(ctx));
         return 0;
       }),
@@ -82,7 +88,7 @@ export function registerInstanceCommand(program: Command): void {
     .description('run PostgreSQL: supervise it, serve probes and status, stop it in stages on SIGTERM')
     .action((raw: RawInstanceOptions) =>
       guarded(async () => {
-        const code = await runInstance(buildContext(options(raw), 'run'));
+        const code = await runInstance(await buildContext(options(raw), 'run'));
         // Child processes' pipes may still be referenced: the manager is done, so is the process.
         process.exit(code);
       }),

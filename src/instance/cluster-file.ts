@@ -25,21 +25,28 @@ export function readClusterFile(path: string): unknown {
   }
 }
 
-/** The admitted (defaulted) Cluster, or an InstanceError listing every admission error on one line. */
-export function loadCluster(path: string, expectedName?: string): Cluster {
-  const raw = readClusterFile(path);
+/**
+ * `raw` admitted as the API server admits a Cluster (defaults, schema, CEL and webhook rules), or an
+ * InstanceError naming `where` and listing every admission error on one line.
+ */
+export function admitCluster(raw: unknown, where: string, expectedName?: string): Cluster {
   const def = kindDefinition('Cluster');
   if (def === undefined) throw new Error('the Cluster kind is not registered');
   const kind = (raw as { kind?: unknown } | null)?.kind;
-  if (kind !== 'Cluster') throw new InstanceError(`${path} does not hold a Cluster (kind: ${String(kind)})`);
+  if (kind !== 'Cluster') throw new InstanceError(`${where} does not hold a Cluster (kind: ${String(kind)})`);
   const result = admit(def, raw);
   if (result.errors.length > 0 || result.object === undefined) {
-    throw new InstanceError(`invalid Cluster in ${path}: ${result.errors.map(String).join('; ')}`);
+    throw new InstanceError(`invalid Cluster in ${where}: ${result.errors.map(String).join('; ')}`);
   }
   const cluster = result.object as unknown as Cluster;
   const name = cluster.metadata?.name;
   if (expectedName !== undefined && name !== expectedName) {
-    throw new InstanceError(`${path} holds Cluster "${String(name)}", but this instance belongs to "${expectedName}"`);
+    throw new InstanceError(`${where} holds Cluster "${String(name)}", but this instance belongs to "${expectedName}"`);
   }
   return cluster;
+}
+
+/** The admitted (defaulted) Cluster of a file. */
+export function loadCluster(path: string, expectedName?: string): Cluster {
+  return admitCluster(readClusterFile(path), path, expectedName);
 }

@@ -1,5 +1,7 @@
 // Everything a command of the instance manager works with, resolved once: options, the admitted
-// Cluster, PostgreSQL's binaries and version, the OS user PostgreSQL runs as, and the logger.
+// Cluster and where it comes from, PostgreSQL's binaries and version, the OS user PostgreSQL runs
+// as, and the logger.
+import { writeFileSync } from 'node:fs';
 import { userInfo } from 'node:os';
 import { join } from 'node:path';
 import type { Cluster } from '../api/v1/cluster-types.ts';
@@ -8,7 +10,7 @@ import { type PostgresVersion, postgresVersion, resolvePgBinDir } from '../postg
 import type { ConfigPlacement } from '../postgres/configuration.ts';
 import { LocalSql } from '../postgres/local-sql.ts';
 import { type OsUser, podProcessUser } from '../postgres/os-user.ts';
-import { loadCluster } from './cluster-file.ts';
+import { type ClusterSource, clusterSourceFor } from './cluster-source.ts';
 import { errorMessage, InstanceError } from './errors.ts';
 import type { InstanceOptions } from './options.ts';
 
@@ -16,7 +18,13 @@ export const LOG_FILE_NAME = 'postgres';
 
 export interface InstanceContext {
   options: InstanceOptions;
+  source: ClusterSource;
   cluster: Cluster;
+  /**
+   * The Cluster file `instance wal-archive` (PostgreSQL's archive_command) reads: `--cluster-file`,
+   * or a copy of the API server's Cluster the manager keeps in the scratch directory.
+   */
+  clusterFileForTools: string;
   clusterName: string;
   log: Logger;
   binDir: string;
@@ -30,8 +38,9 @@ export interface InstanceContext {
   sql: LocalSql;
 }
 
-export function buildContext(options: InstanceOptions, command: string): InstanceContext {
-  const cluster = loadCluster(options.clusterFile, options.clusterName);
+export async function buildContext(options: InstanceOptions, command: string): Promise<InstanceContext> {
+  const source = clusterSourceFor(options);
+  const cluster = await source.load();
   const clusterName = cluster.metadata?.name ?? '';
   const log = componentLogger(
     'instance-manager',
@@ -56,7 +65,9 @@ export function buildContext(options: InstanceOptions, command: string): Instanc
   const osUserName = podUser?.name ?? userInfo().username;
   return {
     options,
+    source,
     cluster,
+    clusterFileForTools: options.clusterFile ?? join(options.scratchDir, 'cluster.json'),
     clusterName,
     log,
     binDir,
@@ -81,6 +92,14 @@ export function configPlacement(ctx: InstanceContext, tlsEnabled: boolean): Conf
     logFileName: LOG_FILE_NAME,
     certificatesDir: ctx.certificatesDir,
     tlsEnabled,
-    archiveCommand: `${o.managerCommand} instance wal-archive --cluster-file ${o.clusterFile} %p`,
+    archiveCommand: `${o.managerCommand} instance wal-archive --cluster-file ${ctx.clusterFileForTools} %p`,
   };
+}
+
+/** Sets the Cluster; a Cluster read from the API server is also copied where the tools read it. */
+export function setCluster(ctx: InstanceContext, cluster: Cluster): void {
+  ctx.cluster = cluster;
+  if (ctx.options.clusterFile === undefined) {
+    writeFileSync(ctx.clusterFileForTools, `${JSON.stringify(cluster)}\n`, { mode: 0o644 });
+  }
 }

@@ -3,8 +3,8 @@
 // when asked, serves probes and status, and stops PostgreSQL in stages on SIGTERM.
 import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import { loadCluster } from './cluster-file.ts';
-import type { InstanceContext } from './context.ts';
+import type { Cluster } from '../api/v1/cluster-types.ts';
+import { type InstanceContext, setCluster } from './context.ts';
 import { checkExistingDataDirectory, ensureScratchDirectories } from './data-directory.ts';
 import { errorMessage } from './errors.ts';
 import { type LogPipes, startLogPipes } from './log-pipe.ts';
@@ -25,7 +25,8 @@ import { type ProbeKind, type ProbeResult, runProbe } from './probes.ts';
 import { recloneFrom, rewindFrom } from './resync.ts';
 import { readBasicAuth } from './secrets.ts';
 import { stagedShutdown, switchoverPlan, terminationPlan } from './shutdown.ts';
-import { collectStatus, type PostgresqlStatus } from './status.ts';
+import type { PostgresqlStatus } from '../api/v1/instance-status.ts';
+import { collectStatus } from './status.ts';
 
 export const FENCED_INSTANCES_ANNOTATION = 'cnpg.io/fencedInstances';
 const RESTART_BACKOFF_MS = [500, 1000, 2000, 5000];
@@ -125,6 +126,7 @@ export class InstanceManager {
       { ...options, logDir: this.ctx.logDir, certificatesDir: this.ctx.certificatesDir },
       podUser,
     );
+    setCluster(this.ctx, this.ctx.cluster);
     if (this.ctx.cluster.spec.enableSuperuserAccess === true) this.superuserPassword();
   }
 
@@ -259,12 +261,15 @@ export class InstanceManager {
 
   // ------------------------------------------------------------------ configuration
 
-  /** Re-reads the Cluster file and applies it; an invalid file changes nothing. */
-  reload(): Promise<ReloadResult> {
+  /**
+   * Applies `next` (a version the watch delivered) or the Cluster read again from its source; an
+   * invalid Cluster changes nothing.
+   */
+  reload(next?: Cluster): Promise<ReloadResult> {
     return this.exclusive(async () => {
-      const cluster = loadCluster(this.ctx.options.clusterFile, this.ctx.clusterName);
+      const cluster = next ?? (await this.ctx.source.load());
       const wasFenced = this.fenced;
-      this.ctx.cluster = cluster;
+      setCluster(this.ctx, cluster);
       const result = await this.applyConfiguration();
       if (wasFenced !== this.fenced) await (this.fenced ? this.fenceNow() : this.unfenceNow());
       return result;

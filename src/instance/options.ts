@@ -1,15 +1,18 @@
 // How a pod configures its instance manager: flags, with upstream's pod environment (PGDATA,
 // POD_NAME, NAMESPACE, CLUSTER_NAME, PGPORT, PGHOST) as fallbacks. Everything else the manager
-// needs comes from the Cluster file and the mounted Secrets/ConfigMaps.
+// needs comes from the Cluster (a file, or the API server) and the mounted Secrets/ConfigMaps.
+// Under the local runtime, absolute paths resolve under the pod root (pod-paths.ts).
 import { isAbsolute, join, resolve } from 'node:path';
 import { InstanceError } from './errors.ts';
+import { podListenAddress, podPath, podRoot } from './pod-paths.ts';
 
 export interface InstanceOptions {
   pgdata: string;
   podName: string;
   clusterName?: string;
   namespace: string;
-  clusterFile: string;
+  /** The Cluster as a file; undefined: read (and watch) it through the API server. */
+  clusterFile?: string;
   /** Address PostgreSQL and the status server listen on (`*` = every address, as in a pod). */
   listenAddress: string;
   pgPort: number;
@@ -68,31 +71,48 @@ function port(value: string | undefined, fallback: number, flag: string): number
   return n;
 }
 
-const absolute = (p: string | undefined): string | undefined => (p === undefined || p === '' ? undefined : resolve(p));
+/** The manager as the pod sees it: upstream's bootstrap container copies it to /controller/manager. */
+export const POD_MANAGER_PATH = '/controller/manager';
 
-export function resolveInstanceOptions(raw: RawInstanceOptions, defaultManagerCommand: string): InstanceOptions {
-  const scratchDir = resolve(raw.scratchDir ?? '/controller');
-  const pgHost = process.env.PGHOST;
+export function resolveInstanceOptions(
+  raw: RawInstanceOptions,
+  defaultManagerCommand: string,
+  env: NodeJS.ProcessEnv = process.env,
+): InstanceOptions {
+  const inPod = (p: string) => resolve(podPath(p, env));
+  const absolute = (p: string | undefined): string | undefined => (p === undefined || p === '' ? undefined : inPod(p));
+  const scratchDir = inPod(raw.scratchDir ?? '/controller');
+  const pgHost = env.PGHOST;
   const socketDir =
-    absolute(raw.socketDir) ?? (pgHost !== undefined && isAbsolute(pgHost) ? pgHost : join(scratchDir, 'run'));
+    absolute(raw.socketDir) ?? (pgHost !== undefined && isAbsolute(pgHost) ? inPod(pgHost) : join(scratchDir, 'run'));
+  const clusterName = raw.clusterName === '' ? undefined : raw.clusterName;
+  const clusterFile = absolute(raw.clusterFile);
+  if (clusterFile === undefined && clusterName === undefined) {
+    throw new InstanceError(
+      'missing --cluster-file, or --cluster-name (or the CLUSTER_NAME environment variable) ' +
+        'to read the Cluster from the API server',
+    );
+  }
   return {
-    pgdata: resolve(required(raw.pgdata, '--pgdata', 'PGDATA')),
+    pgdata: inPod(required(raw.pgdata, '--pgdata', 'PGDATA')),
     podName: required(raw.podName, '--pod-name', 'POD_NAME'),
-    clusterName: raw.clusterName === '' ? undefined : raw.clusterName,
+    clusterName,
     namespace: raw.namespace === undefined || raw.namespace === '' ? 'default' : raw.namespace,
-    clusterFile: resolve(required(raw.clusterFile, '--cluster-file')),
-    listenAddress: raw.listenAddress ?? '*',
+    clusterFile,
+    listenAddress: raw.listenAddress ?? podListenAddress(env),
     pgPort: port(raw.pgPort, 5432, '--pg-port'),
     statusPort: port(raw.statusPort, 8000, '--status-port'),
     scratchDir,
     socketDir,
-    pgBinDir: absolute(raw.pgBinDir),
+    // The image's binaries: the local runtime puts the installed ones on PATH, never under the pod root.
+    pgBinDir: raw.pgBinDir ? resolve(raw.pgBinDir) : undefined,
     appSecretDir: absolute(raw.appSecretDir),
     superuserSecretDir: absolute(raw.superuserSecretDir),
     secretsRoot: absolute(raw.secretsRoot),
     configMapsRoot: absolute(raw.configmapsRoot),
     primaryHost: raw.primaryHost === '' ? undefined : raw.primaryHost,
     primaryPort: port(raw.primaryPort, 5432, '--primary-port'),
-    managerCommand: raw.managerCommand ?? defaultManagerCommand,
+    managerCommand:
+      raw.managerCommand ?? (podRoot(env) === undefined ? defaultManagerCommand : inPod(POD_MANAGER_PATH)),
   };
 }

@@ -1,5 +1,5 @@
-// Wiring of `cnpg instance run`: the manager, its HTTP server and the signals a pod receives
-// (SIGTERM from the kubelet, SIGHUP to re-read the Cluster file).
+// Wiring of `cnpg instance run`: the manager, its HTTP server, the signals a pod receives (SIGTERM
+// from the kubelet, SIGHUP to re-read the Cluster) and the watch on a Cluster from the API server.
 import type { Server } from 'node:http';
 import type { InstanceContext } from './context.ts';
 import { errorMessage, InstanceError } from './errors.ts';
@@ -27,8 +27,16 @@ export async function runInstance(ctx: InstanceContext): Promise<number> {
   const finished = new Promise<number>((resolve) => {
     finish = resolve;
   });
+  const stopWatch = ctx.source.watch((cluster) => {
+    manager.reload(cluster).then(
+      // Most versions are the operator's status writes: only say something when one mattered.
+      (r) => (r.changed || r.pendingRestart ? ctx.log.info : ctx.log.debug).call(ctx.log, r, 'Cluster changed'),
+      (err: unknown) => ctx.log.error({ err: errorMessage(err) }, 'Cluster changed: configuration not applied'),
+    );
+  }, ctx.log);
   const terminate = (signal: string) => {
     ctx.log.info({ signal }, 'received termination signal');
+    stopWatch();
     void manager.shutdown().then(() => {
       server.closeAllConnections();
       server.close(() => finish(0));

@@ -3,7 +3,7 @@
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
-import type { PostgresqlStatus } from '../../src/instance/status.ts';
+import type { PostgresqlStatus } from '../../src/api/v1/instance-status.ts';
 import {
   cnpgSync,
   http,
