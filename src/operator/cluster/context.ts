@@ -1,0 +1,27 @@
+// What every step of the Cluster reconciler works with: the API clients, the operator settings
+// stamped on generated objects, the instance manager client and the cluster's logger.
+import type { BatchV1Api, CoreV1Api, KubeConfig } from '@kubernetes/client-node';
+import type { Cluster } from '../../api/v1/cluster-types.ts';
+import type { KubeObjectApi } from '../../kube/patch.ts';
+import type { Logger } from '../../log/logger.ts';
+import type { InheritanceOptions } from '../specs/labels.ts';
+import type { InstanceClient } from './instance-client.ts';
+
+export interface ReconcilerDeps {
+  kubeConfig: KubeConfig;
+  core: CoreV1Api;
+  batch: BatchV1Api;
+  objects: KubeObjectApi;
+  inheritance: InheritanceOptions;
+  /** The operator's image, which instance pods copy the manager from (upstream's bootstrap init container). */
+  operatorImage?: string;
+  instances: InstanceClient;
+  log: Logger;
+}
+
+/** One reconcile pass of one Cluster (already admitted and defaulted). */
+export interface ClusterContext extends ReconcilerDeps {
+  cluster: Cluster;
+  name: string;
+  namespace: string;
+}

@@ -1,0 +1,71 @@
+// Upstream's Cluster phase strings (api/v1/cluster_types.go) and the Ready condition: tools that
+// watch CloudNativePG clusters (Argo CD health checks, dashboards, scripts) match them literally.
+
+export const PHASES = {
+  setupPrimary: 'Setting up primary',
+  creatingReplica: 'Creating a new replica',
+  upgrading: 'Upgrading cluster',
+  waitingForUser: 'Waiting for user action',
+  inplacePrimaryRestart: 'Primary instance is being restarted in-place',
+  healthy: 'Cluster in healthy state',
+  unrecoverable: 'Cluster is unrecoverable and needs manual intervention',
+  waitingForInstances: 'Waiting for the instances to become active',
+  applyingConfiguration: 'Applying configuration',
+  cannotCreateObjects: 'Unable to create required cluster objects',
+  invalidDefinition: 'Invalid cluster definition',
+  switchover: 'Switchover in progress',
+} as const;
+
+export type Phase = (typeof PHASES)[keyof typeof PHASES];
+
+export const READY_CONDITION = 'Ready';
+export const READY_REASONS = { ready: 'ClusterIsReady', notReady: 'ClusterIsNotReady' } as const;
+
+/** The condition as the API stores it (client-node types times as Date; the wire carries strings). */
+export interface StatusCondition {
+  type: string;
+  status: 'True' | 'False' | 'Unknown';
+  reason: string;
+  message: string;
+  lastTransitionTime: string;
+  observedGeneration?: number;
+}
+
+/** Upstream's Ready condition for a phase: true only in the healthy state. */
+export function readyConditionFor(phase: string): Omit<StatusCondition, 'lastTransitionTime'> {
+  const ready = phase === PHASES.healthy;
+  return {
+    type: READY_CONDITION,
+    status: ready ? 'True' : 'False',
+    reason: ready ? READY_REASONS.ready : READY_REASONS.notReady,
+    message: ready ? 'Cluster is Ready' : 'Cluster Is Not Ready',
+  };
+}
+
+/**
+ * The conditions with `wanted` set: its transition time kept when its status did not change (as
+ * meta.SetStatusCondition does), other conditions untouched.
+ */
+export function setCondition(
+  conditions: readonly StatusCondition[] | undefined,
+  wanted: Omit<StatusCondition, 'lastTransitionTime'>,
+  now: Date = new Date(),
+): StatusCondition[] {
+  const list = [...(conditions ?? [])];
+  const i = list.findIndex((c) => c.type === wanted.type);
+  const existing = i < 0 ? undefined : list[i];
+  const lastTransitionTime =
+    existing !== undefined && existing.status === wanted.status
+      ? toWireTime(existing.lastTransitionTime)
+      : now.toISOString().replace(/\.\d+Z$/, 'Z');
+  const next: StatusCondition = { ...wanted, lastTransitionTime };
+  if (i < 0) list.push(next);
+  else list[i] = next;
+  return list;
+}
+
+/** A time read back through client-node may be a Date; status writes carry RFC 3339 strings. */
+export function toWireTime(t: unknown): string {
+  if (t instanceof Date) return t.toISOString().replace(/\.\d+Z$/, 'Z');
+  return String(t);
+}
