@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# Installs what a fresh Debian machine lacks to run cnpg-ts and its tests: PostgreSQL 15 and
-# PgBouncer from Debian's packages (only when absent), then the npm packages, among them the pinned
+# Installs what a fresh Debian machine lacks to run cnpg-ts and its tests: PostgreSQL 15, PgBouncer
+# and kubectl from Debian's packages (only when absent), then the npm packages, among them the pinned
 # Node 24 (the `node` package) that runs our TypeScript directly.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -8,6 +8,8 @@ cd "$(dirname "$0")/.."
 missing=()
 [ -x /usr/lib/postgresql/15/bin/postgres ] || missing+=(postgresql-15 postgresql-client-15)
 command -v pgbouncer >/dev/null 2>&1 || [ -x /usr/sbin/pgbouncer ] || missing+=(pgbouncer)
+# kubectl: the tests drive the local API server with the real client, as a user would.
+command -v kubectl >/dev/null 2>&1 || missing+=(kubectl)
 if [ "${#missing[@]}" -gt 0 ]; then
   if [ "$(id -u)" -ne 0 ]; then
     echo "setup: missing Debian packages: ${missing[*]} (run this script as root, or install them)" >&2
@@ -20,10 +22,15 @@ if [ "${#missing[@]}" -gt 0 ]; then
     echo 'create_main_cluster = false' >>/etc/postgresql-common/createcluster.conf
   fi
   apt-get update -qq
+  # Debian ships kubectl as kubernetes-client; a Kubernetes apt repository, when configured, as kubectl.
+  if [[ " ${missing[*]} " == *" kubectl "* ]] && ! apt-cache show kubectl >/dev/null 2>&1; then
+    missing=("${missing[@]/#kubectl/kubernetes-client}")
+  fi
   DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi
 
-if [ ! -x node_modules/.bin/node ] || ! node_modules/.bin/node --version | grep -q '^v24\.'; then
+# npm ci when node_modules is missing or older than the lock file.
+if [ ! -x node_modules/.bin/node ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
   echo "setup: installing npm packages (with the pinned Node 24)"
   npm ci --no-audit --no-fund --loglevel=error
 fi

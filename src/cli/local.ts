@@ -1,12 +1,23 @@
 // `cnpg local ...`: the embedded local runtime. `up` starts it in the background (one daemon per
-// data directory), installs the CRDs and applies files; `status`, `logs` and `down` look after it;
-// `daemon` is the background process itself.
+// data directory), installs the CRDs and the operator (a pod, from the Deployment we ship) and
+// applies files; `status`, `logs` and `down` look after it; `daemon` is the background process.
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { type Command, InvalidArgumentError } from 'commander';
-import { CoreV1Api, KubeConfig } from '@kubernetes/client-node';
+import { CoreV1Api, KubeConfig, type KubernetesObject, KubernetesObjectApi } from '@kubernetes/client-node';
 import { componentLogger } from '../log/logger.ts';
-import { applyObject, installCrds, objectReady, objectRef, readManifests, WAITED_KINDS } from '../local/apply.ts';
+import type { Cluster } from '../api/v1/cluster-types.ts';
+import { GROUP } from '../api/v1/kind-definition.ts';
+import {
+  applyObject,
+  clusterPhase,
+  deploymentFailure,
+  installCrds,
+  objectReady,
+  objectRef,
+  readManifests,
+  WAITED_KINDS,
+} from '../local/apply.ts';
 import {
   dataDirProblem,
   defaultDataDir,
@@ -18,6 +29,14 @@ import {
 } from '../local/daemon.ts';
 import { reapOrphanProcesses } from '../local/node/node-agent.ts';
 import { startLocalRuntime } from '../local/runtime.ts';
+import { PHASES } from '../operator/cluster/phases.ts';
+import {
+  OPERATOR_DEPLOYMENT,
+  OPERATOR_NAMESPACE,
+  operatorDeployment,
+  operatorManifests,
+} from '../operator/install/manifests.ts';
+import { applicationSecretName, serviceReadWriteName } from '../operator/specs/names.ts';
 
 interface Out {
   stdout: (line: string) => void;
@@ -91,6 +110,8 @@ async function up(opts: UpOptions): Promise<number> {
   }
   const kc = kubeConfigOf(state.kubeconfig);
   await installCrds(kc);
+  const operator = await installOperator(kc);
+  out.stdout(`operator: ${objectRef(operatorDeployment())} in namespace ${OPERATOR_NAMESPACE} ${operator}`);
   let failed = 0;
   for (const { file, object } of manifests) {
     try {
@@ -105,23 +126,112 @@ async function up(opts: UpOptions): Promise<number> {
   out.stdout(`  export KUBECONFIG=${state.kubeconfig}`);
   out.stdout('  kubectl get pods,services');
   if (failed > 0) return 1;
-  if (opts.wait === true) {
-    const deadline = Date.now() + opts.timeout * 1000;
-    for (const { object } of manifests) {
-      if (!WAITED_KINDS.includes(object.kind ?? '')) {
-        out.stdout(`${objectRef(object)} not waited for (the local runtime runs no operator yet)`);
-        continue;
-      }
-      for (;;) {
-        if (await objectReady(kc, object).catch(() => false)) break;
-        if (Date.now() > deadline)
-          throw new CliError(`timed out after ${opts.timeout} s waiting for ${objectRef(object)} to be ready`);
-        await new Promise((r) => setTimeout(r, 250));
-      }
-      out.stdout(`${objectRef(object)} ready`);
+  if (opts.wait !== true) return 0;
+  const deadline = Date.now() + opts.timeout * 1000;
+  const clusters = manifests.map((m) => m.object).filter(isCluster);
+  if (clusters.length > 0) await waitForOperator(kc, deadline, opts.timeout);
+  for (const { object } of manifests) {
+    if (isCluster(object)) {
+      await waitForCluster(kc, object, deadline, opts.timeout);
+      await printConnection(kc, state.kubeconfig, object);
+      continue;
     }
+    if (!WAITED_KINDS.includes(object.kind ?? '')) continue;
+    for (;;) {
+      if (await objectReady(kc, object).catch(() => false)) break;
+      if (Date.now() > deadline)
+        throw new CliError(`timed out after ${opts.timeout} s waiting for ${objectRef(object)} to be ready`);
+      await sleep(250);
+    }
+    out.stdout(`${objectRef(object)} ready`);
   }
   return 0;
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+const isCluster = (o: KubernetesObject): boolean =>
+  o.kind === 'Cluster' && (o.apiVersion ?? '').startsWith(`${GROUP}/`);
+
+/** The operator's Namespace, RBAC and Deployment; `created`, `configured` as its Deployment was. */
+async function installOperator(kc: KubeConfig): Promise<string> {
+  let outcome = '';
+  for (const object of operatorManifests()) {
+    try {
+      outcome = await applyObject(kc, object);
+    } catch (err) {
+      throw new CliError(`installing the operator: ${objectRef(object)}: ${err instanceof Error ? err.message : err}`);
+    }
+  }
+  return outcome;
+}
+
+/** Until the operator's Deployment is ready; at once when its container fails (it cannot run). */
+async function waitForOperator(kc: KubeConfig, deadline: number, timeout: number): Promise<void> {
+  const deployment = operatorDeployment();
+  for (;;) {
+    if (await objectReady(kc, deployment).catch(() => false)) return;
+    const failure = await deploymentFailure(kc, OPERATOR_NAMESPACE, OPERATOR_DEPLOYMENT).catch(() => undefined);
+    if (failure !== undefined) {
+      throw new CliError(
+        `the operator does not run: ${failure} (see: cnpg local logs -n ${OPERATOR_NAMESPACE} <pod>; ` +
+          'the Clusters stay as they are until it runs)',
+      );
+    }
+    if (Date.now() > deadline) throw new CliError(`timed out after ${timeout} s waiting for the operator to be ready`);
+    await sleep(250);
+  }
+}
+
+/** Phases after which waiting longer changes nothing: the user must act. */
+const HOPELESS_PHASES: readonly string[] = [PHASES.invalidDefinition, PHASES.cannotCreateObjects, PHASES.unrecoverable];
+
+/** Until the Cluster is healthy, printing each phase it goes through. */
+async function waitForCluster(kc: KubeConfig, cluster: KubernetesObject, deadline: number, timeout: number) {
+  const ref = objectRef(cluster);
+  const started = Date.now();
+  let shown = '';
+  for (;;) {
+    const { phase, reason } = await clusterPhase(kc, cluster).catch(() => ({ phase: '', reason: '' }));
+    if (phase !== '' && phase !== shown) {
+      const elapsed = `${((Date.now() - started) / 1000).toFixed(1)}s`;
+      out.stdout(`${ref}: ${phase}${reason && phase !== PHASES.healthy ? ` (${reason})` : ''} [${elapsed}]`);
+      shown = phase;
+    }
+    if (phase === PHASES.healthy) return;
+    if (HOPELESS_PHASES.includes(phase)) throw new CliError(`${ref}: ${phase}${reason ? `: ${reason}` : ''}`);
+    if (Date.now() > deadline) {
+      throw new CliError(
+        `timed out after ${timeout} s waiting for ${ref} to be healthy (phase: ${shown || 'none yet'})`,
+      );
+    }
+    await sleep(250);
+  }
+}
+
+/** How to reach a healthy Cluster: its `-rw` service, and the application secret's credentials. */
+async function printConnection(kc: KubeConfig, kubeconfig: string, object: KubernetesObject): Promise<void> {
+  const namespace = object.metadata?.namespace ?? 'default';
+  const name = object.metadata?.name ?? '';
+  const core = kc.makeApiClient(CoreV1Api);
+  const rw = serviceReadWriteName(name);
+  const service = await core.readNamespacedService({ name: rw, namespace });
+  const ip = service.spec?.clusterIP ?? '';
+  const cluster = (await KubernetesObjectApi.makeApiClient(kc).read({
+    apiVersion: object.apiVersion ?? '',
+    kind: object.kind ?? '',
+    metadata: { name, namespace },
+  })) as unknown as Cluster;
+  const secretName = applicationSecretName(cluster);
+  const secret = await core.readNamespacedSecret({ name: secretName, namespace });
+  const plain = (key: string) => Buffer.from(secret.data?.[key] ?? '', 'base64').toString('utf8');
+  const lookup = (key: string) =>
+    `kubectl --kubeconfig ${kubeconfig} get secret ${secretName} -n ${namespace} ` +
+    `-o jsonpath='{.data.${key}}' | base64 -d`;
+  out.stdout('');
+  out.stdout(`${name}: connect to the primary through the ${rw} service at ${ip}:5432`);
+  out.stdout(`  user ${plain('username')}, database ${plain('dbname')}; the password: ${lookup('password')}`);
+  out.stdout(`  PGPASSWORD="$(${lookup('password')})" psql -h ${ip} -U ${plain('username')} ${plain('dbname')}`);
 }
 
 async function status(opts: { dataDir?: string }): Promise<number> {
@@ -254,7 +364,7 @@ export function registerLocalCommand(program: Command): void {
     .description('start the local runtime in the background (or reuse it), install the CRDs and apply files')
     .option('-f, --filename <file>', 'a YAML file to apply (multi-document; "-" for stdin); repeatable', collect)
     .option('--data-dir <dir>', dataDirHelp)
-    .option('--wait', 'wait until the applied pods, deployments, jobs and claims are ready')
+    .option('--wait', 'wait until the applied Clusters are healthy (and pods, deployments, jobs, claims ready)')
     .option('--timeout <duration>', 'how long --wait waits (e.g. 90s, 5m)', seconds, 300)
     .action((opts: UpOptions) => run(() => up(opts)));
   local

@@ -2,10 +2,14 @@
 // the plugin verbs) is a subcommand here, as upstream's `manager` binary holds all of its modes.
 import { readFileSync } from 'node:fs';
 import { Command, CommanderError, Option } from 'commander';
+import { registerBootstrapCommand } from './bootstrap.ts';
+import { registerControllerCommand } from './controller.ts';
 import { allCrdsYaml, writeCrds } from './crds.ts';
 import { registerInstanceCommand } from './instance.ts';
 import { registerLocalCommand } from './local.ts';
 import { registerLocalApiServerCommand } from './local-apiserver.ts';
+import { registerStatusCommand } from './status.ts';
+import { registerManifestsCommand } from './manifests.ts';
 import { type CliIO, EXIT_UNREADABLE, runValidate } from './validate.ts';
 
 const io: CliIO = {
@@ -47,6 +51,10 @@ export function buildProgram(): Command {
     });
 
   registerInstanceCommand(program);
+  registerBootstrapCommand(program);
+  registerManifestsCommand(program);
+  registerControllerCommand(program);
+  registerStatusCommand(program);
   registerLocalCommand(program);
   registerLocalApiServerCommand(program);
 

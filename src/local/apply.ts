@@ -1,8 +1,10 @@
-// What `cnpg local up` does to the running API server: install our CRDs, create-or-update the
-// objects of the user's files, and optionally wait until they are ready.
+// What `cnpg local up` does to the running API server: install our CRDs, create-or-update objects
+// (the operator's installation, the user's files), and optionally wait until they are ready.
 import { readFileSync } from 'node:fs';
 import {
   ApiextensionsV1Api,
+  AppsV1Api,
+  CoreV1Api,
   type KubeConfig,
   type KubernetesObject,
   KubernetesObjectApi,
@@ -108,8 +110,8 @@ export const WAITED_KINDS: readonly string[] = ['Pod', 'Deployment', 'Job', 'Per
 
 /**
  * Whether an applied object is ready: pods Ready, deployments with every replica updated and
- * ready, jobs complete, claims bound. Other kinds count as ready once created (Clusters wait for
- * the operator, which the local runtime does not run yet).
+ * ready, jobs complete, claims bound. Other kinds count as ready once created (Clusters have their
+ * own wait: `cnpg local up` follows their phase).
  */
 export async function objectReady(kc: KubeConfig, object: KubernetesObject): Promise<boolean> {
   const client = KubernetesObjectApi.makeApiClient(kc);
@@ -135,4 +137,48 @@ export async function objectReady(kc: KubeConfig, object: KubernetesObject): Pro
     default:
       return status.phase === 'Bound';
   }
+}
+
+/**
+ * Why the pods of a Deployment do not run, or undefined while nothing has failed: a container that
+ * exited with an error, with the last line it wrote (the operator's one-line `error:`).
+ */
+export async function deploymentFailure(kc: KubeConfig, namespace: string, name: string): Promise<string | undefined> {
+  const apps = kc.makeApiClient(AppsV1Api);
+  const core = kc.makeApiClient(CoreV1Api);
+  const deployment = await apps.readNamespacedDeployment({ name, namespace });
+  const selector = Object.entries(deployment.spec?.selector.matchLabels ?? {})
+    .map(([k, v]) => `${k}=${v}`)
+    .join(',');
+  const pods = await core.listNamespacedPod({ namespace, labelSelector: selector });
+  for (const pod of pods.items) {
+    for (const cs of pod.status?.containerStatuses ?? []) {
+      const ended = cs.lastState?.terminated ?? cs.state?.terminated;
+      if (ended === undefined || ended.exitCode === 0) continue;
+      const podName = pod.metadata?.name ?? '';
+      const log = await core
+        .readNamespacedPodLog({ name: podName, namespace, container: cs.name, tailLines: 20 })
+        .catch(() => '');
+      const lines = String(log)
+        .split('\n')
+        .filter((l) => l.trim() !== '');
+      const last = lines.at(-1) ?? '(no output)';
+      return `container ${cs.name} of pod ${podName} exited with code ${ended.exitCode}: ${last}`;
+    }
+  }
+  return undefined;
+}
+
+/** The phase and its reason of a Cluster (empty strings before the operator wrote any). */
+export async function clusterPhase(
+  kc: KubeConfig,
+  object: KubernetesObject,
+): Promise<{ phase: string; reason: string }> {
+  const client = KubernetesObjectApi.makeApiClient(kc);
+  const o = (await client.read({
+    apiVersion: object.apiVersion ?? '',
+    kind: object.kind ?? '',
+    metadata: { name: object.metadata?.name ?? '', namespace: object.metadata?.namespace ?? 'default' },
+  })) as KubernetesObject & { status?: { phase?: string; phaseReason?: string } };
+  return { phase: o.status?.phase ?? '', reason: o.status?.phaseReason ?? '' };
 }
