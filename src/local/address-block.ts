@@ -6,21 +6,13 @@
 import { mkdirSync, readFileSync, unlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import { processAlive } from './process-alive.ts';
 
 const REGISTRY = join(tmpdir(), 'cnpg-local-address-blocks');
 const BLOCKS = 250;
 const PREFERENCE_FILE = 'address-block';
 
 const claims = new Map<string, number>();
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
 
 function tryClaim(index: number, owner: string): boolean {
   const file = join(REGISTRY, String(index));
@@ -37,7 +29,7 @@ function tryClaim(index: number, owner: string): boolean {
     return false;
   }
   if (holder === owner) return true;
-  if (alive(Number(holder.split(' ')[0]))) return false;
+  if (processAlive(Number(holder.split(' ')[0]))) return false;
   // The claimant died: take the block over (a racing claimant loses on the exclusive create).
   try {
     unlinkSync(file);

@@ -13,7 +13,7 @@ import {
 import { parseAllDocuments } from 'yaml';
 import { buildCrd } from '../api/v1/crd.ts';
 import { KINDS } from '../api/v1/kinds.ts';
-import { apiErrorMessage, isConflict, isNotFound } from './node/kube.ts';
+import { apiErrorMessage, isAlreadyExists, isNotFound } from '../kube/patch.ts';
 
 export interface ManifestObject {
   file: string;
@@ -58,7 +58,7 @@ export async function installCrds(kc: KubeConfig): Promise<void> {
     try {
       await api.createCustomResourceDefinition({ body });
     } catch (err) {
-      if (!isConflict(err)) throw new Error(`installing CRD ${name}: ${apiErrorMessage(err)}`);
+      if (!isAlreadyExists(err)) throw new Error(`installing CRD ${name}: ${apiErrorMessage(err)}`);
       const current = await api.readCustomResourceDefinition({ name });
       body.metadata = { ...body.metadata, resourceVersion: current.metadata?.resourceVersion };
       await api.replaceCustomResourceDefinition({ name, body });
@@ -83,7 +83,7 @@ export async function applyObject(kc: KubeConfig, object: KubernetesObject): Pro
       await client.create(object);
       return 'created';
     } catch (err) {
-      if (isConflict(err)) break;
+      if (isAlreadyExists(err)) break;
       if (attempt < 20 && (isNotFound(err) || /unable to find api/i.test(String(err)))) {
         await new Promise((r) => setTimeout(r, 250));
         continue;

@@ -6,6 +6,7 @@ import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { DEFAULT_POD_USER, resolveOsUser, runningAsRoot, untraversableAncestors } from '../postgres/os-user.ts';
 import { CNPG_BIN } from './node/image-map.ts';
+import { processAlive } from './process-alive.ts';
 
 /** Written by the daemon once every component is up; removed when it stops. */
 export const STATE_FILE = 'runtime.json';
@@ -43,22 +44,13 @@ export function dataDirProblem(dataDir: string): string | undefined {
   );
 }
 
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
-
 /** The running daemon of a data directory, if there is one. */
 export function runningDaemon(dataDir: string): DaemonState | undefined {
   const path = join(dataDir, STATE_FILE);
   if (!existsSync(path)) return undefined;
   try {
     const state = JSON.parse(readFileSync(path, 'utf8')) as DaemonState;
-    if (Number.isInteger(state.pid) && alive(state.pid)) return state;
+    if (Number.isInteger(state.pid) && processAlive(state.pid)) return state;
   } catch {
     // A torn or stale file: no daemon.
   }
@@ -123,7 +115,7 @@ export async function stopDaemon(state: DaemonState, timeoutMs: number): Promise
   }
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
-    if (!alive(state.pid)) return true;
+    if (!processAlive(state.pid)) return true;
     await new Promise((r) => setTimeout(r, 100));
   }
   process.kill(state.pid, 'SIGKILL');

@@ -16,6 +16,7 @@ import { createRequestHandler } from './http.ts';
 import { loadOrCreatePki } from './pki.ts';
 import { ObjectStore } from './storage.ts';
 import { WatchHub } from './watch.ts';
+import { processAlive } from '../process-alive.ts';
 
 export { containerLogPath } from './logs.ts';
 
@@ -50,15 +51,6 @@ const LOCK_NAME = 'apiserver.pid';
 
 function isLoopback(host: string): boolean {
   return host === 'localhost' || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(host);
-}
-
-function processAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
-  }
 }
 
 /** One server per data directory: a second one would hold a diverging copy of the state. */

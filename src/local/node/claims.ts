@@ -6,7 +6,8 @@ import { join } from 'node:path';
 import { CoreV1Api, type KubeConfig, type V1PersistentVolumeClaim } from '@kubernetes/client-node';
 import type { Logger } from '../../log/logger.ts';
 import { podProcessUser } from '../../postgres/os-user.ts';
-import { apiErrorMessage, isNotFound, MERGE_PATCH, startInformer, type WatchedCache } from './kube.ts';
+import { apiErrorMessage, isNotFound } from '../../kube/patch.ts';
+import { MERGE_PATCH, startInformer, type WatchedCache } from './kube.ts';
 import { claimDir } from './volumes.ts';
 
 /** The name a bound claim's volume gets (there is no PersistentVolume object behind it). */

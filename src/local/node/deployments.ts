@@ -7,15 +7,8 @@ import { AppsV1Api, CoreV1Api, type KubeConfig, type V1Deployment, type V1Pod } 
 import type { Logger } from '../../log/logger.ts';
 import { controllerOf, controllerReference } from '../../kube/owner.ts';
 import { WorkQueue } from '../../kube/work-queue.ts';
-import {
-  isNotFound,
-  MERGE_PATCH,
-  objectKey,
-  randomSuffix,
-  stableJson,
-  startInformer,
-  type WatchedCache,
-} from './kube.ts';
+import { isNotFound } from '../../kube/patch.ts';
+import { MERGE_PATCH, objectKey, randomSuffix, stableJson, startInformer, type WatchedCache } from './kube.ts';
 import { kubeTime } from './pod-worker.ts';
 
 const HASH_LABEL = 'pod-template-hash';

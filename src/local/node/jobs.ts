@@ -6,7 +6,8 @@ import { BatchV1Api, CoreV1Api, type KubeConfig, type V1Job, type V1Pod } from '
 import type { Logger } from '../../log/logger.ts';
 import { controllerOf, controllerReference } from '../../kube/owner.ts';
 import { WorkQueue } from '../../kube/work-queue.ts';
-import { isNotFound, MERGE_PATCH, objectKey, randomSuffix, startInformer, type WatchedCache } from './kube.ts';
+import { isNotFound } from '../../kube/patch.ts';
+import { MERGE_PATCH, objectKey, randomSuffix, startInformer, type WatchedCache } from './kube.ts';
 import { kubeTime } from './pod-worker.ts';
 
 export const JOB_NAME_LABEL = 'batch.kubernetes.io/job-name';

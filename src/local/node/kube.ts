@@ -1,6 +1,5 @@
 // Small client-node helpers shared by the node agent's controllers and the service proxy.
 import {
-  ApiException,
   type Informer,
   type KubeConfig,
   type KubernetesListObject,
@@ -10,32 +9,11 @@ import {
   PatchStrategy,
   setHeaderOptions,
 } from '@kubernetes/client-node';
+import { apiErrorMessage } from '../../kube/patch.ts';
 import type { Logger } from '../../log/logger.ts';
-
-export const isNotFound = (err: unknown): boolean => err instanceof ApiException && err.code === 404;
-export const isConflict = (err: unknown): boolean => err instanceof ApiException && err.code === 409;
-export const isAlreadyExists = isConflict;
 
 /** Request options that send a JSON merge patch. */
 export const MERGE_PATCH = setHeaderOptions('Content-Type', PatchStrategy.MergePatch);
-
-/** A one-line description of an API error (its Status message when it has one). */
-export function apiErrorMessage(err: unknown): string {
-  if (err instanceof ApiException) {
-    const body: unknown = typeof err.body === 'string' ? safeJson(err.body) : err.body;
-    const msg = (body as { message?: unknown } | undefined)?.message;
-    return typeof msg === 'string' ? msg : `HTTP ${err.code}`;
-  }
-  return err instanceof Error ? err.message : String(err);
-}
-
-function safeJson(text: string): unknown {
-  try {
-    return JSON.parse(text);
-  } catch {
-    return undefined;
-  }
-}
 
 export type WatchedCache<T extends KubernetesObject> = Informer<T> & ObjectCache<T>;
 

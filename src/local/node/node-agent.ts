@@ -7,7 +7,8 @@ import { CoreV1Api, type KubeConfig, type V1Pod, type V1PodStatus } from '@kuber
 import type { Logger } from '../../log/logger.ts';
 import { signalGroup } from './container-process.ts';
 import type { KeyData, ObjectSource } from './env.ts';
-import { apiErrorMessage, isConflict, isNotFound, MERGE_PATCH, startInformer, type WatchedCache } from './kube.ts';
+import { apiErrorMessage, apiStatusCode, isNotFound } from '../../kube/patch.ts';
+import { MERGE_PATCH, startInformer, type WatchedCache } from './kube.ts';
 import { claimAddressBlock } from '../address-block.ts';
 import { LoopbackAllocator } from './loopback.ts';
 import { type BackOff, KUBELET_BACKOFF, PodWorker } from './pod-worker.ts';
@@ -131,7 +132,7 @@ export class NodeAgent {
       });
     } catch (err) {
       // Gone, or bound meanwhile: the next event says which.
-      if (!isNotFound(err) && !isConflict(err))
+      if (!isNotFound(err) && apiStatusCode(err) !== 409)
         this.#log.warn({ namespace, pod: name, err: apiErrorMessage(err) }, 'cannot bind pod');
     }
   }

@@ -6,15 +6,8 @@
 import { CoreV1Api, type KubeConfig, type V1Endpoints, type V1Pod, type V1Service } from '@kubernetes/client-node';
 import type { Logger } from '../../log/logger.ts';
 import { WorkQueue } from '../../kube/work-queue.ts';
-import {
-  apiErrorMessage,
-  isAlreadyExists,
-  isNotFound,
-  objectKey,
-  stableJson,
-  startInformer,
-  type WatchedCache,
-} from '../node/kube.ts';
+import { apiErrorMessage, isAlreadyExists, isNotFound } from '../../kube/patch.ts';
+import { objectKey, stableJson, startInformer, type WatchedCache } from '../node/kube.ts';
 import { backendsFor, endpointSubsets } from './endpoints.ts';
 import { TcpForwarder } from './tcp-forwarder.ts';
 
