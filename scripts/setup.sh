@@ -8,6 +8,8 @@ cd "$(dirname "$0")/.."
 missing=()
 [ -x /usr/lib/postgresql/15/bin/postgres ] || missing+=(postgresql-15 postgresql-client-15)
 command -v pgbouncer >/dev/null 2>&1 || [ -x /usr/sbin/pgbouncer ] || missing+=(pgbouncer)
+# Every locale, so initdb accepts the locales users' manifests name (e.g. en_AU.UTF-8).
+[ -f /usr/share/doc/locales-all/copyright ] || missing+=(locales-all)
 # kubectl: the tests drive the local API server with the real client, as a user would.
 command -v kubectl >/dev/null 2>&1 || missing+=(kubectl)
 if [ "${#missing[@]}" -gt 0 ]; then
