@@ -10,6 +10,7 @@ import { after, before, it } from 'node:test';
 import { allCrdsYaml } from '../../src/cli/crds.ts';
 import { containerLogPath, kubeconfigYaml } from '../../src/local/apiserver/server.ts';
 import { kubectl, ok, startTestServer, type TestServer } from './apiserver-support.ts';
+import { SAMPLES_DIR as SAMPLES } from '../support/samples.ts';
 
 let server: TestServer;
 
@@ -19,8 +20,6 @@ before(async () => {
 after(async () => {
   await server?.dispose();
 });
-
-const SAMPLES = '/work/shared/cnpg-samples';
 
 /** kubectl's stdout, trimmed; the command must succeed. */
 async function k(args: string[], stdin?: string): Promise<string> {

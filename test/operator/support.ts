@@ -12,10 +12,9 @@ import { applyObject, installCrds } from '../../src/local/apply.ts';
 import { componentLogger } from '../../src/log/logger.ts';
 import { type RunningController, startController } from '../../src/operator/controller.ts';
 import { startTestRuntime, type TestRuntime, waitFor } from '../local/node-harness.ts';
+import { SAMPLES_DIR } from '../support/samples.ts';
 
 export { waitFor };
-
-export const SAMPLES_DIR = '/work/shared/cnpg-samples';
 
 export interface OperatorEnv {
   runtime: TestRuntime;

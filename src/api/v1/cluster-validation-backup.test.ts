@@ -230,7 +230,7 @@ describe('retentionPolicyWarnings', () => {
 });
 
 describe('upstream samples', () => {
-  const dir = '/work/shared/cnpg-samples';
+  const dir = new URL('../../../../shared/cnpg-samples', import.meta.url).pathname;
   const broken = new Set(['cluster-example-bis.yaml', 'cluster-restore-with-tablespaces.yaml']);
   for (const file of readdirSync(dir).filter((f) => f.endsWith('.yaml') && !broken.has(f))) {
     const clusters = parseAllDocuments(readFileSync(join(dir, file), 'utf8'))

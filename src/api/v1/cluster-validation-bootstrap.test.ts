@@ -538,7 +538,7 @@ describe('validateBootstrapRecoveryDataSource', () => {
 });
 
 describe('upstream samples', () => {
-  const dir = '/work/shared/cnpg-samples';
+  const dir = new URL('../../../../shared/cnpg-samples', import.meta.url).pathname;
   const broken = new Set(['cluster-example-bis.yaml', 'cluster-restore-with-tablespaces.yaml']);
   const validators: Validator[] = [
     validateInitDB,

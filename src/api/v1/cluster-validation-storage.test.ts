@@ -392,7 +392,7 @@ describe('storageWarnings', () => {
 });
 
 describe('upstream samples', () => {
-  const dir = '/work/shared/cnpg-samples';
+  const dir = new URL('../../../../shared/cnpg-samples', import.meta.url).pathname;
   const broken = new Set(['cluster-example-bis.yaml', 'cluster-restore-with-tablespaces.yaml']);
   const validators = [
     validateStorageSize,
