@@ -1,8 +1,5 @@
 import assert from 'node:assert/strict';
-import { readdirSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import { parseAllDocuments } from 'yaml';
 import {
   inTreeBarmanWarnings,
   retentionPolicyWarnings,
@@ -11,7 +8,7 @@ import {
 } from './cluster-validation-backup.ts';
 import type { Cluster } from './cluster-types.ts';
 import type { FieldError } from './field-error.ts';
-import { ruleCases } from './rule-cases.testkit.ts';
+import { ruleCases, upstreamSampleClusters } from './rule-cases.testkit.ts';
 
 const cluster = (spec: Record<string, unknown>): Cluster => ({ metadata: { name: 'c' }, spec }) as unknown as Cluster;
 
@@ -230,16 +227,9 @@ describe('retentionPolicyWarnings', () => {
 });
 
 describe('upstream samples', () => {
-  const dir = new URL('../../../../shared/cnpg-samples', import.meta.url).pathname;
-  const broken = new Set(['cluster-example-bis.yaml', 'cluster-restore-with-tablespaces.yaml']);
-  for (const file of readdirSync(dir).filter((f) => f.endsWith('.yaml') && !broken.has(f))) {
-    const clusters = parseAllDocuments(readFileSync(join(dir, file), 'utf8'))
-      .map((d) => d.toJS() as { kind?: string })
-      .filter((d) => d?.kind === 'Cluster') as Cluster[];
-    for (const c of clusters) {
-      it(`accepts ${file}`, () => {
-        assert.deepEqual([...validateBackupConfiguration(c), ...validateRetentionPolicy(c)].map(String), []);
-      });
-    }
+  for (const { file, cluster: c } of upstreamSampleClusters()) {
+    it(`accepts ${file}`, () => {
+      assert.deepEqual([...validateBackupConfiguration(c), ...validateRetentionPolicy(c)].map(String), []);
+    });
   }
 });

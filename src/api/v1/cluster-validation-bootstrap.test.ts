@@ -1,8 +1,5 @@
 import assert from 'node:assert/strict';
-import { readdirSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import { parseAllDocuments } from 'yaml';
 import {
   isValidTargetTime,
   validateBootstrapMethod,
@@ -18,7 +15,7 @@ import {
 } from './cluster-validation-bootstrap.ts';
 import type { Cluster } from './cluster-types.ts';
 import type { FieldError } from './field-error.ts';
-import { ruleCases } from './rule-cases.testkit.ts';
+import { ruleCases, upstreamSampleClusters } from './rule-cases.testkit.ts';
 
 /** A cluster from a partial spec (test objects need not be complete). */
 const cluster = (spec: Record<string, unknown>, metadata: Record<string, unknown> = {}): Cluster =>
@@ -538,8 +535,6 @@ describe('validateBootstrapRecoveryDataSource', () => {
 });
 
 describe('upstream samples', () => {
-  const dir = new URL('../../../../shared/cnpg-samples', import.meta.url).pathname;
-  const broken = new Set(['cluster-example-bis.yaml', 'cluster-restore-with-tablespaces.yaml']);
   const validators: Validator[] = [
     validateInitDB,
     validateRecoveryApplicationDatabase,
@@ -552,12 +547,7 @@ describe('upstream samples', () => {
     validateBootstrapRecoverySource,
     validateBootstrapRecoveryDataSource,
   ];
-  for (const file of readdirSync(dir).filter((f) => f.endsWith('.yaml') && !broken.has(f))) {
-    const clusters = parseAllDocuments(readFileSync(join(dir, file), 'utf8'))
-      .map((d) => d.toJS() as { kind?: string })
-      .filter((d) => d?.kind === 'Cluster') as Cluster[];
-    for (const c of clusters) {
-      it(`accepts ${file}`, () => assert.deepEqual(validators.flatMap((v) => v(c)).map(String), []));
-    }
+  for (const { file, cluster: c } of upstreamSampleClusters()) {
+    it(`accepts ${file}`, () => assert.deepEqual(validators.flatMap((v) => v(c)).map(String), []));
   }
 });

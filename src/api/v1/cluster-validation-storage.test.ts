@@ -1,8 +1,5 @@
 import assert from 'node:assert/strict';
-import { readdirSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import { parseAllDocuments } from 'yaml';
 import type { Cluster } from './cluster-types.ts';
 import {
   storageWarnings,
@@ -18,7 +15,7 @@ import {
   validateWalStorageSize,
 } from './cluster-validation-storage.ts';
 import type { FieldError } from './field-error.ts';
-import { ruleCases } from './rule-cases.testkit.ts';
+import { ruleCases, upstreamSampleClusters } from './rule-cases.testkit.ts';
 
 const cluster = (spec: Record<string, unknown>): Cluster =>
   ({ metadata: { name: 'cluster1' }, spec }) as unknown as Cluster;
@@ -392,8 +389,6 @@ describe('storageWarnings', () => {
 });
 
 describe('upstream samples', () => {
-  const dir = new URL('../../../../shared/cnpg-samples', import.meta.url).pathname;
-  const broken = new Set(['cluster-example-bis.yaml', 'cluster-restore-with-tablespaces.yaml']);
   const validators = [
     validateStorageSize,
     validateWalStorageSize,
@@ -402,18 +397,13 @@ describe('upstream samples', () => {
     validateTablespaceNames,
     validateTablespaceBackupSnapshot,
   ];
-  for (const file of readdirSync(dir).filter((f) => f.endsWith('.yaml') && !broken.has(f))) {
-    const clusters = parseAllDocuments(readFileSync(join(dir, file), 'utf8'))
-      .map((d) => d.toJS() as { kind?: string })
-      .filter((d) => d?.kind === 'Cluster') as Cluster[];
-    for (const c of clusters) {
-      it(`accepts ${file}`, () => {
-        assert.deepEqual(validators.flatMap((v) => v(c)).map(String), []);
-        assert.deepEqual(
-          [validateStorageChange(c, c), validateWalStorageChange(c, c), validateTablespacesChange(c, c)].flat(),
-          [],
-        );
-      });
-    }
+  for (const { file, cluster: c } of upstreamSampleClusters()) {
+    it(`accepts ${file}`, () => {
+      assert.deepEqual(validators.flatMap((v) => v(c)).map(String), []);
+      assert.deepEqual(
+        [validateStorageChange(c, c), validateWalStorageChange(c, c), validateTablespacesChange(c, c)].flat(),
+        [],
+      );
+    });
   }
 });

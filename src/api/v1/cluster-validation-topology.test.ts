@@ -1,8 +1,5 @@
 import assert from 'node:assert/strict';
-import { readdirSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import { parseAllDocuments } from 'yaml';
 import type { Cluster } from './cluster-types.ts';
 import {
   InvalidPromotionTokenError,
@@ -18,7 +15,7 @@ import {
   validateReplicaMode,
 } from './cluster-validation-topology.ts';
 import type { FieldError } from './field-error.ts';
-import { ruleCases } from './rule-cases.testkit.ts';
+import { ruleCases, upstreamSampleClusters } from './rule-cases.testkit.ts';
 
 const cluster = (spec: Record<string, unknown>, metadata: Record<string, unknown> = {}, status?: unknown): Cluster =>
   ({ metadata, spec, ...(status === undefined ? {} : { status }) }) as unknown as Cluster;
@@ -530,8 +527,6 @@ describe('maintenanceWindowWarnings', () => {
 });
 
 describe('upstream samples', () => {
-  const dir = new URL('../../../../shared/cnpg-samples', import.meta.url).pathname;
-  const broken = new Set(['cluster-example-bis.yaml', 'cluster-restore-with-tablespaces.yaml']);
   const validators: Validator[] = [
     validateCerts,
     validateName,
@@ -539,12 +534,7 @@ describe('upstream samples', () => {
     validateReplicaMode,
     validatePromotionToken,
   ];
-  for (const file of readdirSync(dir).filter((f) => f.endsWith('.yaml') && !broken.has(f))) {
-    const clusters = parseAllDocuments(readFileSync(join(dir, file), 'utf8'))
-      .map((d) => d.toJS() as { kind?: string })
-      .filter((d) => d?.kind === 'Cluster') as Cluster[];
-    for (const c of clusters) {
-      it(`accepts ${file}`, () => assert.deepEqual(validators.flatMap((v) => v(c)).map(String), []));
-    }
+  for (const { file, cluster: c } of upstreamSampleClusters()) {
+    it(`accepts ${file}`, () => assert.deepEqual(validators.flatMap((v) => v(c)).map(String), []));
   }
 });

@@ -5,6 +5,7 @@ import { defaultCluster } from './cluster-defaults.ts';
 import type { Cluster, ClusterSpec, ClusterStatus } from './cluster-types.ts';
 import type { FieldError } from './field-error.ts';
 import type { ObjectMeta } from './schema-kit.ts';
+import { INVALID_SAMPLES, sampleDocuments } from '../../../test/support/samples.ts';
 
 export interface RuleCase {
   name: string;
@@ -46,4 +47,11 @@ export function defaultedCluster(
       ...spec,
     },
   });
+}
+
+/** Every Cluster of the valid upstream samples, with its file name. */
+export function upstreamSampleClusters(): { file: string; cluster: Cluster }[] {
+  return sampleDocuments()
+    .filter(({ file, doc }) => INVALID_SAMPLES[file] === undefined && doc.kind === 'Cluster')
+    .map(({ file, doc }) => ({ file, cluster: doc as Cluster }));
 }
