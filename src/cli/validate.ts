@@ -1,6 +1,7 @@
 // `cnpg validate`: admission of manifests without an API server. Each document of every file is
 // reported on one line; details (errors, warnings) follow, indented.
 import { readFileSync } from 'node:fs';
+import { type Command, Option } from 'commander';
 import { type Document, parseAllDocuments, stringify } from 'yaml';
 import { admit } from '../api/v1/admission.ts';
 import { API_VERSION, GROUP } from '../api/v1/kind-definition.ts';
@@ -167,4 +168,26 @@ export function runValidate(opts: ValidateOptions, io: CliIO): number {
         .trimEnd(),
     );
   return status;
+}
+
+const processIO: CliIO = {
+  stdout: (line) => process.stdout.write(`${line}\n`),
+  stderr: (line) => process.stderr.write(`${line}\n`),
+  readStdin: () => readFileSync(0, 'utf8'),
+};
+
+function collect(value: string, previous: string[] = []): string[] {
+  return [...previous, value];
+}
+
+export function registerValidateCommand(program: Command): void {
+  program
+    .command('validate')
+    .description('admit manifests as the API server and the webhooks would: defaults, schema, CNPG rules')
+    .requiredOption('-f, --filename <file>', 'a YAML file (multi-document allowed; "-" for stdin); repeatable', collect)
+    .option('--old <file>', 'the previous version of the objects: validate the documents as updates of it')
+    .addOption(new Option('-o, --output <format>', 'also print the defaulted objects').choices(['yaml']))
+    .action((opts: { filename: string[]; old?: string; output?: 'yaml' }) => {
+      process.exitCode = runValidate({ files: opts.filename, old: opts.old, output: opts.output }, processIO);
+    });
 }

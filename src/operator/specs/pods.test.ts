@@ -68,9 +68,9 @@ describe('instance pod', () => {
     );
     assert.deepEqual(c.startupProbe, {
       httpGet: { path: '/startupz', port: 8000, scheme: 'HTTP' },
-      periodSeconds: 10,
+      periodSeconds: 1,
       timeoutSeconds: 5,
-      failureThreshold: 360,
+      failureThreshold: 3600,
     });
     assert.equal(c.readinessProbe?.httpGet?.path, '/readyz');
     assert.equal(c.livenessProbe?.httpGet?.path, '/healthz');
@@ -123,13 +123,13 @@ describe('instance pod', () => {
       {
         startDelay: 35,
         livenessProbeTimeout: 5,
-        probes: { readiness: { periodSeconds: 2, failureThreshold: 3 }, startup: { periodSeconds: 1 } },
+        probes: { readiness: { periodSeconds: 2, failureThreshold: 3 }, startup: { periodSeconds: 5 } },
       },
       meta,
     );
     const c = postgres(instancePod(cluster, 1, { role: 'primary' }));
-    assert.equal(c.startupProbe?.failureThreshold, 4);
-    assert.equal(c.startupProbe?.periodSeconds, 1);
+    assert.equal(c.startupProbe?.failureThreshold, 7);
+    assert.equal(c.startupProbe?.periodSeconds, 5);
     assert.equal(c.livenessProbe?.failureThreshold, 1);
     assert.equal(c.readinessProbe?.periodSeconds, 2);
     assert.equal(c.readinessProbe?.failureThreshold, 3);

@@ -63,6 +63,13 @@ export const CONFIGMAPS_ROOT_PATH = '/etc/configmaps';
 export const STATUS_PORT = 8000;
 export const METRICS_PORT = 9187;
 export const PROBE_PERIOD_SECONDS = 10;
+/**
+ * The startup probe's period. Upstream uses 10 s; a kubelet probes on its ticker, not when the
+ * container comes up, so each new instance would wait up to a period after PostgreSQL is ready.
+ * 1 s keeps the same total allowance (the threshold is startDelay / period) and lets a replica
+ * count as started within a second of being so.
+ */
+export const STARTUP_PROBE_PERIOD_SECONDS = 1;
 export const PROBE_TIMEOUT_SECONDS = 5;
 
 export const PATHS = { health: '/healthz', ready: '/readyz', startup: '/startupz' } as const;
@@ -284,10 +291,10 @@ export function failureThreshold(seconds: number, period = PROBE_PERIOD_SECONDS)
   return seconds <= period ? 1 : Math.ceil(seconds / period);
 }
 
-function httpProbe(path: string): V1Probe {
+function httpProbe(path: string, period = PROBE_PERIOD_SECONDS): V1Probe {
   return {
     httpGet: { path, port: STATUS_PORT, scheme: 'HTTP' },
-    periodSeconds: PROBE_PERIOD_SECONDS,
+    periodSeconds: period,
     timeoutSeconds: PROBE_TIMEOUT_SECONDS,
   };
 }
@@ -315,13 +322,14 @@ export function postgresContainer(cluster: Cluster, podName: string, opts: Insta
   const flags: string[] = [];
   if (cluster.spec.enableSuperuserAccess === true) flags.push('--superuser-secret-dir', SUPERUSER_SECRET_PATH);
   if (opts.primaryHost) flags.push('--primary-host', opts.primaryHost);
-  const startup = httpProbe(PATHS.startup);
-  startup.failureThreshold = failureThreshold(cluster.spec.startDelay ?? DEFAULT_START_DELAY);
+  const probes = cluster.spec.probes;
+  const startupPeriod = probes?.startup?.periodSeconds || STARTUP_PROBE_PERIOD_SECONDS;
+  const startup = httpProbe(PATHS.startup, startupPeriod);
+  startup.failureThreshold = failureThreshold(cluster.spec.startDelay ?? DEFAULT_START_DELAY, startupPeriod);
   const liveness = httpProbe(PATHS.health);
   if (cluster.spec.livenessProbeTimeout !== undefined) {
     liveness.failureThreshold = failureThreshold(cluster.spec.livenessProbeTimeout);
   }
-  const probes = cluster.spec.probes;
   return {
     name: POSTGRES_CONTAINER_NAME,
     image: instanceImage(cluster),
