@@ -85,7 +85,9 @@ export class TcpForwarder {
     };
     client.on('error', teardown);
     upstream.on('error', () => {
-      if (client.destroyed) return teardown();
+      // A half-closed client cannot be reset: libuv refuses, and Node then loses the handle
+      // without closing it (the process never exits). Destroying it is enough then.
+      if (client.destroyed || client.writableEnded) return teardown();
       client.resetAndDestroy();
       teardown();
     });
