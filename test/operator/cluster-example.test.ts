@@ -146,12 +146,34 @@ describe('cluster-example', { timeout: 300_000 }, () => {
     c = await healthyWith(2);
     assert.deepEqual(c.status?.instanceNames, [`${NAME}-1`, `${NAME}-2`]);
     assert.equal(c.status?.currentPrimary, `${NAME}-1`);
-    const pvcs = await env.core.listNamespacedPersistentVolumeClaim({
-      namespace: NS,
-      labelSelector: `cnpg.io/cluster=${NAME}`,
+    // A removed instance's claims go once its pod has stopped (pvc-protection).
+    await waitFor('the removed instances claims to go', async () => {
+      const pvcs = await env.core.listNamespacedPersistentVolumeClaim({
+        namespace: NS,
+        labelSelector: `cnpg.io/cluster=${NAME}`,
+      });
+      const names = pvcs.items.map((p) => p.metadata?.name).sort();
+      return names.join() === `${NAME}-1,${NAME}-2` || undefined;
     });
-    assert.deepEqual(pvcs.items.map((p) => p.metadata?.name).sort(), [`${NAME}-1`, `${NAME}-2`]);
-    assert.equal(existsSync(join(env.runtime.dir, 'volumes', NS, `${NAME}-5`)), false);
+    await waitFor(
+      'the removed instances volume directories to go',
+      async () => !existsSync(join(env.runtime.dir, 'volumes', NS, `${NAME}-5`)) || undefined,
+    );
+  });
+
+  it('grows every PVC when storage.size grows', async () => {
+    await patchCluster(env, NS, NAME, { spec: { storage: { size: '2Gi' } } });
+    await waitFor('the PVCs to ask for 2Gi', async () => {
+      const pvcs = await env.core.listNamespacedPersistentVolumeClaim({
+        namespace: NS,
+        labelSelector: `cnpg.io/cluster=${NAME}`,
+      });
+      const grown = pvcs.items.filter(
+        (p) => p.spec?.resources?.requests?.storage === '2Gi' && p.status?.capacity?.storage === '2Gi',
+      );
+      return (pvcs.items.length === 2 && grown.length === 2) || undefined;
+    });
+    await healthyWith(2);
   });
 
   it('brings a deleted replica pod back on its own PVC', async () => {
