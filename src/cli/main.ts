@@ -15,6 +15,8 @@ const COMMANDS: Record<string, () => Promise<Register>> = {
   manifests: async () => (await import('./manifests.ts')).registerManifestsCommand,
   controller: async () => (await import('./controller.ts')).registerControllerCommand,
   status: async () => (await import('./status.ts')).registerStatusCommand,
+  promote: async () => (await import('./promote.ts')).registerPromoteCommand,
+  fencing: async () => (await import('./fencing.ts')).registerFencingCommand,
   local: async () => {
     const [{ registerLocalCommand }, { registerLocalApiServerCommand }] = await Promise.all([
       import('./local.ts'),

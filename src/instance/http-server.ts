@@ -70,6 +70,7 @@ export function createStatusServer(manager: InstanceManager): Server {
       send(res, 200, { restarted: true });
     },
     'POST /pg/promote': async (_req, res) => send(res, 200, await manager.promote()),
+    'POST /pg/stepdown': async (_req, res) => send(res, 200, await manager.stepDown()),
     'POST /pg/demote': async (req, res) => {
       await manager.demote(demoteSource(await readBody(req)));
       send(res, 200, { demoted: true });

@@ -22,7 +22,7 @@ import {
   superuserPasswordSql,
 } from './primary-setup.ts';
 import { type ProbeKind, type ProbeResult, runProbe } from './probes.ts';
-import { recloneFrom, rewindFrom } from './resync.ts';
+import { recloneFrom, rewindFrom, shutdownCheckpointLsn } from './resync.ts';
 import { readBasicAuth } from './secrets.ts';
 import { stagedShutdown, switchoverPlan, terminationPlan } from './shutdown.ts';
 import type { PostgresqlStatus } from '../api/v1/instance-status.ts';
@@ -31,6 +31,9 @@ import { collectStatus } from './status.ts';
 export const FENCED_INSTANCES_ANNOTATION = 'cnpg.io/fencedInstances';
 const RESTART_BACKOFF_MS = [500, 1000, 2000, 5000];
 const CONFIG_LOAD_TIMEOUT_MS = 10_000;
+/** How long a crashed primary waits for a failover (the operator confirms a failure within ~1 s). */
+const CRASH_HOLD_MS = 5_000;
+const NEW_PRIMARY_POLL_MS = 250;
 
 /** What the manager is doing besides running PostgreSQL; anything but `running` makes it not ready. */
 export type Phase =
@@ -93,6 +96,7 @@ export class InstanceManager {
   private logPipes: LogPipes | undefined;
   private restartAttempt = 0;
   private stopped: Promise<void> | undefined;
+  private steppingDown = false;
 
   constructor(ctx: InstanceContext) {
     this.ctx = ctx;
@@ -154,6 +158,14 @@ export class InstanceManager {
       this.ctx.log.info('instance is fenced: PostgreSQL stays down');
       return;
     }
+    if (this.mustStepDown()) {
+      this.ctx.log.info(
+        { targetPrimary: this.ctx.cluster.status?.targetPrimary },
+        'this data directory was a primary, but the Cluster names another one: following it',
+      );
+      this.scheduleStepDown();
+      return;
+    }
     await this.exclusive(() => this.bringUp('starting'));
   }
 
@@ -188,17 +200,118 @@ export class InstanceManager {
       if (this.postmaster !== pm) return;
       this.postmaster = undefined;
       if (!this.wanted || this.shuttingDown || this.phase !== 'running') return;
+      const holdMs = this.crashHoldMs();
       this.ctx.log.error(
-        { pid: pm.pid, code: info.code, signal: info.signal },
-        'postmaster exited unexpectedly: restarting it',
+        { pid: pm.pid, code: info.code, signal: info.signal, holdMs },
+        holdMs > 0
+          ? 'primary postmaster exited unexpectedly: waiting for a failover before restarting it'
+          : 'postmaster exited unexpectedly: restarting it',
       );
+      this.phase = 'restarting';
       void this.exclusive(async () => {
         if (this.postmaster !== undefined || !this.wanted || this.shuttingDown) return;
-        await sleep(RESTART_BACKOFF_MS[0] ?? 500);
+        await sleep(Math.max(RESTART_BACKOFF_MS[0] ?? 500, holdMs));
+        if (holdMs > 0 && (await this.replacedAsPrimary())) return;
         await this.bringUp('restarting');
       });
     });
     return pm;
+  }
+
+  /**
+   * How long a primary whose postmaster crashed waits before starting it again: long enough for
+   * the operator to promote a replica instead (restarting it meanwhile would make two primaries).
+   * A replica, or a primary with no replica to take over, restarts at once.
+   */
+  private crashHoldMs(): number {
+    if (this.isReplica || (this.ctx.cluster.spec.instances ?? 1) < 2) return 0;
+    return CRASH_HOLD_MS + (this.ctx.cluster.spec.failoverDelay ?? 0) * 1000;
+  }
+
+  /**
+   * Whether the Cluster (read again now) names another primary; if so this instance follows it.
+   * The operator being unreachable counts as not replaced: PostgreSQL keeps running without it.
+   */
+  private async replacedAsPrimary(): Promise<boolean> {
+    try {
+      setCluster(this.ctx, await this.ctx.source.load());
+    } catch (err) {
+      this.ctx.log.warn({ err: errorMessage(err) }, 'cannot read the Cluster: restarting as primary');
+      return false;
+    }
+    if (!this.mustStepDown()) return false;
+    await this.followNewPrimary();
+    return true;
+  }
+
+  /** This instance runs as a primary but the Cluster wants another one (a failover or switchover). */
+  private mustStepDown(): boolean {
+    const target = this.ctx.cluster.status?.targetPrimary;
+    return !this.isReplica && target !== undefined && target !== '' && target !== this.ctx.options.podName;
+  }
+
+  /** Queues the step-down once (the Cluster watch may report the new target many times). */
+  private scheduleStepDown(): void {
+    if (this.steppingDown) return;
+    this.steppingDown = true;
+    this.exclusive(() => this.followNewPrimary())
+      .catch((err: unknown) => this.ctx.log.error({ err: errorMessage(err) }, 'cannot follow the new primary'))
+      .finally(() => {
+        this.steppingDown = false;
+      });
+  }
+
+  /**
+   * Stops PostgreSQL (a former primary must not accept writes), waits until the Cluster reports
+   * the new primary, rewinds from it (or clones it when rewind is impossible) and starts as its
+   * standby, streaming through the read-write service as every replica does.
+   */
+  private async followNewPrimary(): Promise<void> {
+    if (!this.mustStepDown() || this.fenced) return;
+    this.phase = 'demoting';
+    this.ctx.log.info(
+      { targetPrimary: this.ctx.cluster.status?.targetPrimary },
+      'no longer the primary: stopping PostgreSQL to follow the new one',
+    );
+    await this.stopPostgres(switchoverPlan(this.ctx));
+    const newPrimary = await this.waitForNewPrimary();
+    if (newPrimary === undefined) return;
+    try {
+      this.phase = 'rewinding';
+      try {
+        await rewindFrom(this.ctx, newPrimary);
+      } catch (err) {
+        this.ctx.log.warn({ err: errorMessage(err) }, 'pg_rewind is impossible: cloning the new primary instead');
+        await recloneFrom(this.ctx, newPrimary);
+      }
+      writeConfiguration(this.ctx, this.ctx.options.pgdata, this.source);
+    } catch (err) {
+      this.broken = `demotion failed: ${errorMessage(err)}`;
+      this.ctx.log.error({ err: errorMessage(err) }, 'demotion failed: the data directory needs attention');
+      throw err;
+    }
+    await this.bringUp('starting');
+    this.ctx.log.info({ primary: newPrimary.host }, 'demoted: streaming from the new primary');
+  }
+
+  /** The new primary's address once the Cluster reports it; undefined when shutting down. */
+  private async waitForNewPrimary(): Promise<ReplicaSource | undefined> {
+    const me = this.ctx.options.podName;
+    for (;;) {
+      if (this.shuttingDown) return undefined;
+      const status = this.ctx.cluster.status;
+      const current = status?.currentPrimary;
+      const ip = current === undefined ? undefined : status?.instancesReportedState?.[current]?.ip;
+      if (current !== undefined && current !== me && current === status?.targetPrimary && ip !== undefined) {
+        return { host: ip, port: this.ctx.options.primaryPort };
+      }
+      await sleep(NEW_PRIMARY_POLL_MS);
+      try {
+        setCluster(this.ctx, await this.ctx.source.load());
+      } catch (err) {
+        this.ctx.log.warn({ err: errorMessage(err) }, 'cannot read the Cluster while waiting for the new primary');
+      }
+    }
   }
 
   /** What a primary needs for its replicas; leftovers a replica must not keep. Failures are logged. */
@@ -272,6 +385,7 @@ export class InstanceManager {
       setCluster(this.ctx, cluster);
       const result = await this.applyConfiguration();
       if (wasFenced !== this.fenced) await (this.fenced ? this.fenceNow() : this.unfenceNow());
+      if (this.mustStepDown() && this.phase === 'running') this.scheduleStepDown();
       return result;
     });
   }
@@ -346,6 +460,26 @@ export class InstanceManager {
       } finally {
         if (this.phase === 'promoting') this.phase = 'running';
       }
+    });
+  }
+
+  /**
+   * The first half of a switchover: stop accepting writes (checkpoint, fast shutdown: the WAL
+   * senders hand every record to the standbys before the postmaster exits) and report where the
+   * WAL ends, so the operator promotes the target only once it has received all of it. The
+   * instance then follows the new primary on its own.
+   */
+  stepDown(): Promise<{ lsn: string }> {
+    return this.exclusive(async () => {
+      if (this.isReplica) throw new ConflictError('cannot step down: instance is not a primary');
+      if (this.fenced) throw new ConflictError('cannot step down: instance is fenced');
+      this.phase = 'demoting';
+      this.ctx.log.info('stepping down: stopping PostgreSQL for a switchover');
+      await this.stopPostgres(switchoverPlan(this.ctx));
+      const lsn = await shutdownCheckpointLsn(this.ctx);
+      this.ctx.log.info({ lsn }, 'stepped down');
+      this.scheduleStepDown();
+      return { lsn };
     });
   }
 

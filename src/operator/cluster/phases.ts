@@ -14,6 +14,7 @@ export const PHASES = {
   cannotCreateObjects: 'Unable to create required cluster objects',
   invalidDefinition: 'Invalid cluster definition',
   switchover: 'Switchover in progress',
+  failingOver: 'Failing over',
 } as const;
 
 export type Phase = (typeof PHASES)[keyof typeof PHASES];

@@ -10,6 +10,7 @@ import type { ReconcileResult } from '../../kube/work-queue.ts';
 import type { Logger } from '../../log/logger.ts';
 import { ANNOTATIONS, PVC_STATUSES } from '../specs/labels.ts';
 import { guardCluster } from './admission-guard.ts';
+import { PrimaryFailures, reconcilePrimary } from './high-availability.ts';
 import { deleteIfExists, FIELD_MANAGER } from './apply.ts';
 import { createPrimaryInstance, joinReplicaInstance } from './bootstrap.ts';
 import type { ClusterContext, ReconcilerDeps } from './context.ts';
@@ -55,6 +56,7 @@ export class ClusterReconciler {
   readonly #log: Logger;
   readonly #pollMs: number;
   readonly #healthyResyncMs: number;
+  readonly #failures = new PrimaryFailures();
 
   constructor(opts: ClusterReconcilerOptions) {
     const { pollMs, healthyResyncMs, ...deps } = opts;
@@ -161,6 +163,8 @@ export class ClusterReconciler {
     const states = await collectInstanceStates(ctx, resources.pods);
     const stored = await writeStatus(ctx.objects, ctx.cluster, observedStatus(ctx, resources, states));
     ctx.cluster = { ...ctx.cluster, status: stored.status };
+    const roleChange = await reconcilePrimary(ctx, states, this.#failures);
+    if (roleChange !== undefined) return roleChange;
     await reconcileRoleLabels(ctx, states);
     await expandPvcs(ctx, resources.pvcs);
     return this.#reconcileInstances(ctx, resources, states);
