@@ -10,6 +10,7 @@ import { errorMessage, InstanceError } from '../instance/errors.ts';
 import { type RawInstanceOptions, resolveInstanceOptions } from '../instance/options.ts';
 import { defaultReplicaSource } from '../instance/pgdata-config.ts';
 import { runInstance } from '../instance/run.ts';
+import { InstanceCertificates } from '../instance/tls.ts';
 import { walArchive } from '../instance/wal-archive.ts';
 
 const DEFAULT_MANAGER_COMMAND = fileURLToPath(new URL('../../bin/cnpg', import.meta.url));
@@ -79,6 +80,8 @@ export function registerInstanceCommand(program: Command): void {
     .action((raw: RawInstanceOptions) =>
       guarded(async () => {
         const ctx = await buildContext(options(raw), 'join');
+        // The clone authenticates with the replication certificate, as the replicas stream.
+        await InstanceCertificates.install(ctx);
         await joinInstance(ctx, defaultReplicaSource(ctx));
         return 0;
       }),

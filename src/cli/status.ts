@@ -7,6 +7,7 @@ import type { Command } from 'commander';
 import type { Cluster } from '../api/v1/cluster-types.ts';
 import { API_VERSION } from '../api/v1/kind-definition.ts';
 import { apiErrorMessage, isNotFound, KubeObjectApi } from '../kube/patch.ts';
+import { clusterServerCA } from '../operator/cluster/certificates.ts';
 import { InstanceClient, type InstanceStatusReport } from '../operator/cluster/instance-client.ts';
 import { LABELS } from '../operator/specs/labels.ts';
 import { type KubeTargetFlags, kubeTarget, runVerb, withKubeTargetOptions } from './kube-target.ts';
@@ -165,7 +166,12 @@ export async function clusterStatusLines(
     namespace,
     labelSelector: `${LABELS.cluster}=${name},${LABELS.podRole}=instance`,
   });
-  const client = new InstanceClient({ statusTimeoutMs: timeoutMs });
+  // Instances serve HTTPS with certificates of the cluster's CA: trust that CA, and only it.
+  const serverCA = await clusterServerCA(core, cluster).catch((err: unknown) => {
+    throw new Error(`reading the CA of cluster ${namespace}/${name}: ${apiErrorMessage(err)}`);
+  });
+  if (serverCA === undefined) throw new Error(`the CA secret of cluster ${namespace}/${name} has no ca.crt`);
+  const client = new InstanceClient({ statusTimeoutMs: timeoutMs }).withServerCA(serverCA);
   const views = await Promise.all(
     pods.items
       .sort((a, b) => (a.metadata?.name ?? '').localeCompare(b.metadata?.name ?? '', 'en', { numeric: true }))

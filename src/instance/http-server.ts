@@ -1,10 +1,14 @@
 // The instance manager's HTTP API on the status port (upstream's "remote" webserver): probes,
 // /pg/status, and the operations the operator drives (reload, restart, promote, demote, fencing).
-// Plain HTTP for now; TLS with operator client certificates comes with the certificates work.
+// With certificates it is HTTPS only (TLS 1.3) and every operation (POST) needs the operator's
+// client certificate (tls.ts); probes and status stay open, as the kubelet needs them.
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
+import type { TLSSocket } from 'node:tls';
 import { errorMessage, InstanceError } from './errors.ts';
 import { ConflictError, type InstanceManager } from './instance-manager.ts';
 import type { ReplicaSource } from './pgdata-config.ts';
+import type { StatusServerTls } from './tls.ts';
 
 const MAX_BODY = 64 * 1024;
 
@@ -49,7 +53,7 @@ function demoteSource(body: unknown): ReplicaSource | undefined {
 
 type Handler = (req: IncomingMessage, res: ServerResponse) => Promise<void>;
 
-export function createStatusServer(manager: InstanceManager): Server {
+export function createStatusServer(manager: InstanceManager, tls?: StatusServerTls): Server {
   const probe =
     (kind: 'startup' | 'readiness'): Handler =>
     async (_req, res) => {
@@ -84,7 +88,7 @@ export function createStatusServer(manager: InstanceManager): Server {
       send(res, 200, { fenced: false });
     },
   };
-  return createServer((req, res) => {
+  const serve = (req: IncomingMessage, res: ServerResponse) => {
     const path = (req.url ?? '/').split('?')[0];
     const handler = routes[`${req.method} ${path}`];
     if (handler === undefined) {
@@ -94,10 +98,21 @@ export function createStatusServer(manager: InstanceManager): Server {
       });
       return;
     }
+    const refusal = tls !== undefined && req.method === 'POST' ? tls.authorize(req.socket as TLSSocket) : undefined;
+    if (refusal !== undefined) {
+      manager.ctx.log.warn({ path, status: refusal.status, remote: req.socket.remoteAddress }, refusal.error);
+      send(res, refusal.status, { error: refusal.error });
+      return;
+    }
     handler(req, res).catch((err: unknown) => {
       const status = err instanceof ConflictError ? 409 : err instanceof InstanceError ? 422 : 500;
       if (status === 500) manager.ctx.log.error({ err: errorMessage(err), path }, 'request failed');
       if (!res.headersSent) send(res, status, { error: errorMessage(err) });
     });
-  });
+  };
+  if (tls === undefined) return createServer(serve);
+  return createHttpsServer(
+    { cert: tls.cert, key: tls.key, minVersion: 'TLSv1.3', requestCert: true, rejectUnauthorized: false },
+    serve,
+  );
 }

@@ -2,6 +2,7 @@
 // and says whether anything changed. Run before every postmaster start (pg_basebackup and
 // pg_rewind copy the source's files over ours) and on every configuration reload.
 import { chownSync, existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { isIP } from 'node:net';
 import { join } from 'node:path';
 import type { Cluster } from '../api/v1/cluster-types.ts';
 import {
@@ -50,16 +51,23 @@ export function defaultReplicaSource(ctx: InstanceContext): ReplicaSource {
   return { host: ctx.options.primaryHost ?? `${ctx.clusterName}-rw`, port: ctx.options.primaryPort };
 }
 
-/** libpq connection string a replica (or pg_basebackup / pg_rewind) uses to reach its source. */
+/**
+ * libpq connection string a replica (or pg_basebackup / pg_rewind) uses to reach its source. With
+ * certificates: verify-full against `<cluster>-rw`, which the server certificate names; a source
+ * given as an address (the service's cluster IP where there is no cluster DNS, a pod's IP) is
+ * dialled through `hostaddr` while the certificate is still checked against the name.
+ */
 export function primaryConninfo(ctx: InstanceContext, source: ReplicaSource, dbname = 'postgres'): string {
   const tls = tlsMaterialPresent(ctx);
+  const byAddress = tls && isIP(source.host) !== 0;
   return buildConninfo({
-    host: source.host,
+    host: byAddress ? `${ctx.clusterName}-rw` : source.host,
+    hostaddr: byAddress ? source.host : undefined,
     port: source.port,
     user: STREAMING_REPLICA_USER,
     dbname,
     application_name: ctx.options.podName,
-    sslmode: tls ? 'verify-ca' : 'disable',
+    sslmode: tls ? 'verify-full' : 'disable',
     sslcert: tls ? join(ctx.certificatesDir, 'streaming_replica.crt') : undefined,
     sslkey: tls ? join(ctx.certificatesDir, 'streaming_replica.key') : undefined,
     sslrootcert: tls ? join(ctx.certificatesDir, 'server-ca.crt') : undefined,

@@ -1,10 +1,13 @@
 // Wiring of `cnpg instance run`: the manager, its HTTP server, the signals a pod receives (SIGTERM
 // from the kubelet, SIGHUP to re-read the Cluster) and the watch on a Cluster from the API server.
 import type { Server } from 'node:http';
+import type { Server as HttpsServer } from 'node:https';
 import type { InstanceContext } from './context.ts';
 import { errorMessage, InstanceError } from './errors.ts';
 import { createStatusServer } from './http-server.ts';
 import { InstanceManager } from './instance-manager.ts';
+import { InstanceCertificates } from './tls.ts';
+import { CredentialFollower } from './credentials.ts';
 
 function listen(server: Server, port: number, address: string): Promise<void> {
   return new Promise((resolve, reject) => {
@@ -19,9 +22,15 @@ function listen(server: Server, port: number, address: string): Promise<void> {
 export async function runInstance(ctx: InstanceContext): Promise<number> {
   const manager = new InstanceManager(ctx);
   manager.prepare();
-  const server = createStatusServer(manager);
+  const certificates = await InstanceCertificates.install(ctx);
+  const server = createStatusServer(manager, certificates?.statusServerTls());
   await listen(server, ctx.options.statusPort, ctx.options.listenAddress);
-  ctx.log.info({ address: ctx.options.listenAddress, port: ctx.options.statusPort }, 'status server listening');
+  ctx.log.info(
+    { address: ctx.options.listenAddress, port: ctx.options.statusPort, tls: certificates !== undefined },
+    'status server listening',
+  );
+  const stopCertificates = certificates?.follow(server as HttpsServer);
+  const stopCredentials = new CredentialFollower(ctx).follow();
 
   let finish: (code: number) => void = () => undefined;
   const finished = new Promise<number>((resolve) => {
@@ -37,6 +46,8 @@ export async function runInstance(ctx: InstanceContext): Promise<number> {
   const terminate = (signal: string) => {
     ctx.log.info({ signal }, 'received termination signal');
     stopWatch();
+    stopCertificates?.();
+    stopCredentials();
     void manager.shutdown().then(() => {
       server.closeAllConnections();
       server.close(() => finish(0));

@@ -1,7 +1,7 @@
 // The operator's instance pod and bootstrap Jobs, run by the local runtime with nothing faked and
 // no operator: a Cluster and the objects the reconciler would create (ServiceAccount, Role,
-// secrets, PVCs, services) are created by hand from the spec builders; the initdb Job bootstraps
-// the primary, whose pod becomes Ready and serves psql through the `-rw` Service; a join Job
+// secrets and certificates, PVCs, services) are created by hand from the spec builders; the initdb
+// Job bootstraps the primary, whose pod becomes Ready and serves psql through the `-rw` Service; a join Job
 // clones a replica that streams, with the HA slot the primary's manager created from the
 // status.instanceNames it watched.
 import assert from 'node:assert/strict';
@@ -16,7 +16,10 @@ import {
   type V1Pod,
 } from '@kubernetes/client-node';
 import type { Cluster } from '../../src/api/v1/cluster-types.ts';
+import { createLeaf, createRootCA } from '../../src/certs/key-pair.ts';
 import { installCrds } from '../../src/local/apply.ts';
+import { InstanceClient } from '../../src/operator/cluster/instance-client.ts';
+import { buildCASecret, buildTLSSecret, clusterAltDNSNames } from '../../src/operator/specs/certificates.ts';
 import { bootstrapJob } from '../../src/operator/specs/jobs.ts';
 import { instancePod } from '../../src/operator/specs/pods.ts';
 import { buildInstancePvcs } from '../../src/operator/specs/pvcs.ts';
@@ -83,11 +86,10 @@ describe('instance pods and bootstrap jobs on the local runtime', { timeout: 150
     );
     return stdout.trim();
   };
-  const pgStatus = async (pod: V1Pod): Promise<PgStatus> => {
-    const res = await fetch(`http://${pod.status?.podIP}:8000/pg/status`, { signal: AbortSignal.timeout(5000) });
-    assert.equal(res.status, 200);
-    return (await res.json()) as PgStatus;
-  };
+  // The instances serve HTTPS with certificates of the cluster's CA (made below, as the reconciler would).
+  let instances: InstanceClient;
+  const pgStatus = async (pod: V1Pod): Promise<PgStatus> =>
+    (await instances.status(pod.status?.podIP ?? '')) as PgStatus;
 
   it('creates the cluster objects the reconciler would create', async () => {
     await custom.createNamespacedCustomObject({
@@ -125,6 +127,21 @@ describe('instance pods and bootstrap jobs on the local runtime', { timeout: 150
     const secret = buildApplicationSecret(cluster, { ...opts, password: PASSWORD });
     assert.ok(secret);
     await t.core.createNamespacedSecret({ namespace: NS, body: secret });
+    const ca = await createRootCA(NAME, NS);
+    const server = await createLeaf(ca, {
+      commonName: `${NAME}-rw`,
+      usage: 'server',
+      altNames: clusterAltDNSNames(cluster),
+    });
+    const replication = await createLeaf(ca, { commonName: 'streaming_replica', usage: 'client' });
+    for (const body of [
+      buildCASecret(cluster, `${NAME}-ca`, ca, opts),
+      buildTLSSecret(cluster, `${NAME}-server`, server, opts),
+      buildTLSSecret(cluster, `${NAME}-replication`, replication, opts),
+    ]) {
+      await t.core.createNamespacedSecret({ namespace: NS, body });
+    }
+    instances = new InstanceClient({ statusTimeoutMs: 5_000 }).withServerCA(ca.certPem);
     for (const { service, enabled } of buildDefaultServices(cluster, opts)) {
       if (!enabled) continue;
       const created = await t.core.createNamespacedService({ namespace: NS, body: service });

@@ -13,6 +13,7 @@ import { guardCluster } from './admission-guard.ts';
 import { PrimaryFailures, reconcilePrimary } from './high-availability.ts';
 import { deleteIfExists, FIELD_MANAGER } from './apply.ts';
 import { createPrimaryInstance, joinReplicaInstance } from './bootstrap.ts';
+import { reconcileCertificates } from './certificates.ts';
 import type { ClusterContext, ReconcilerDeps } from './context.ts';
 import { collectInstanceStates, type InstanceState, primaries, reporting } from './instance-status.ts';
 import { jobFailureReason } from './job-outcomes.ts';
@@ -151,11 +152,14 @@ export class ClusterReconciler {
     try {
       await reconcileRbac(ctx);
       await reconcileSecrets(ctx);
+      await reconcileCertificates(ctx);
       await reconcileServices(ctx);
       await reconcilePdbs(ctx);
     } catch (err) {
       await registerPhase(ctx.objects, ctx.cluster, PHASES.cannotCreateObjects, apiErrorMessage(err)).catch(
-        (statusErr: unknown) => ctx.log.error({ err: statusErr }, 'could not record the phase'),
+        // A Cluster deleted meanwhile has no phase to record.
+        (statusErr: unknown) =>
+          isNotFound(statusErr) || ctx.log.error({ err: statusErr }, 'could not record the phase'),
       );
       throw err;
     }

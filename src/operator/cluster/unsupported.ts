@@ -1,6 +1,6 @@
 // Features of the Cluster API this operator does not implement yet. A Cluster asking for one fails
 // at once, with a message naming the field, rather than starting without it (a recovery that
-// silently becomes initdb, WAL that is never archived, TLS certificates that are ignored...).
+// silently becomes initdb, WAL that is never archived...).
 import type { Cluster } from '../../api/v1/cluster-types.ts';
 import { isReplicaCluster } from '../../api/v1/cluster-validation-postgres.ts';
 
@@ -30,10 +30,6 @@ export function unsupportedFeatures(cluster: Cluster): UnsupportedFeature[] {
   }
   if (spec.imageCatalogRef !== undefined) add('spec.imageCatalogRef', 'image catalogs are not supported yet');
   if (spec.postgresql?.ldap !== undefined) add('spec.postgresql.ldap', 'LDAP authentication is not supported yet');
-  const certs = spec.certificates;
-  if (certs?.serverCASecret || certs?.serverTLSSecret || certs?.clientCASecret || certs?.replicationTLSSecret) {
-    add('spec.certificates', 'TLS with user-provided certificates is not supported yet');
-  }
   if ((spec.managed?.roles ?? []).length > 0) add('spec.managed.roles', 'managed roles are not supported yet');
   return found;
 }

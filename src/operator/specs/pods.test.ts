@@ -67,7 +67,7 @@ describe('instance pod', () => {
       ],
     );
     assert.deepEqual(c.startupProbe, {
-      httpGet: { path: '/startupz', port: 8000, scheme: 'HTTP' },
+      httpGet: { path: '/startupz', port: 8000, scheme: 'HTTPS' },
       periodSeconds: 1,
       timeoutSeconds: 5,
       failureThreshold: 3600,

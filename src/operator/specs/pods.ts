@@ -123,7 +123,8 @@ export interface FileSource {
 
 export function secretFiles(volumeName: string, secretName: string, mountPath: string): FileSource {
   return {
-    volume: { name: volumeName, secret: { secretName } },
+    // Readable by the pod's user only: these are credentials.
+    volume: { name: volumeName, secret: { secretName, defaultMode: 0o600 } },
     mount: { name: volumeName, mountPath, readOnly: true },
   };
 }
@@ -293,7 +294,8 @@ export function failureThreshold(seconds: number, period = PROBE_PERIOD_SECONDS)
 
 function httpProbe(path: string, period = PROBE_PERIOD_SECONDS): V1Probe {
   return {
-    httpGet: { path, port: STATUS_PORT, scheme: 'HTTP' },
+    // The instance serves its API over HTTPS with the cluster's server certificate (as upstream).
+    httpGet: { path, port: STATUS_PORT, scheme: 'HTTPS' },
     periodSeconds: period,
     timeoutSeconds: PROBE_TIMEOUT_SECONDS,
   };
