@@ -18,7 +18,11 @@ export function withKubeTargetOptions(command: Command): Command {
 export function kubeTarget(flags: KubeTargetFlags): { kc: KubeConfig; namespace: string } {
   let kc: KubeConfig;
   if (flags.kubeconfig !== undefined) {
-    kc = loadKubeConfig(flags.kubeconfig);
+    try {
+      kc = loadKubeConfig(flags.kubeconfig);
+    } catch (err) {
+      throw new Error(`cannot read the kubeconfig ${flags.kubeconfig}: ${err instanceof Error ? err.message : err}`);
+    }
   } else {
     kc = new KubeConfig();
     kc.loadFromDefault();

@@ -34,6 +34,8 @@ const CONFIG_LOAD_TIMEOUT_MS = 10_000;
 /** How long a crashed primary waits for a failover (the operator confirms a failure within ~1 s). */
 const CRASH_HOLD_MS = 5_000;
 const NEW_PRIMARY_POLL_MS = 250;
+/** Upstream's PendingFailoverMarker in `status.targetPrimary`. */
+const PENDING_FAILOVER = 'pending';
 
 /** What the manager is doing besides running PostgreSQL; anything but `running` makes it not ready. */
 export type Phase =
@@ -244,17 +246,24 @@ export class InstanceManager {
     return true;
   }
 
-  /** This instance runs as a primary but the Cluster wants another one (a failover or switchover). */
+  /**
+   * This instance runs as a primary but was replaced: a failover is under way (`pending`), or
+   * another instance is already the current primary. A switchover to another target does not
+   * count: the operator asks this primary to step down (stepDown) when the target is ready.
+   */
   private mustStepDown(): boolean {
-    const target = this.ctx.cluster.status?.targetPrimary;
-    return !this.isReplica && target !== undefined && target !== '' && target !== this.ctx.options.podName;
+    const me = this.ctx.options.podName;
+    const status = this.ctx.cluster.status;
+    const target = status?.targetPrimary;
+    if (this.isReplica || target === undefined || target === '' || target === me) return false;
+    return target === PENDING_FAILOVER || (status?.currentPrimary !== undefined && status.currentPrimary !== me);
   }
 
   /** Queues the step-down once (the Cluster watch may report the new target many times). */
-  private scheduleStepDown(): void {
+  private scheduleStepDown(asked = false): void {
     if (this.steppingDown) return;
     this.steppingDown = true;
-    this.exclusive(() => this.followNewPrimary())
+    this.exclusive(() => this.followNewPrimary(asked))
       .catch((err: unknown) => this.ctx.log.error({ err: errorMessage(err) }, 'cannot follow the new primary'))
       .finally(() => {
         this.steppingDown = false;
@@ -266,8 +275,8 @@ export class InstanceManager {
    * the new primary, rewinds from it (or clones it when rewind is impossible) and starts as its
    * standby, streaming through the read-write service as every replica does.
    */
-  private async followNewPrimary(): Promise<void> {
-    if (!this.mustStepDown() || this.fenced) return;
+  private async followNewPrimary(asked = false): Promise<void> {
+    if (this.isReplica || this.fenced || !(asked || this.mustStepDown())) return;
     this.phase = 'demoting';
     this.ctx.log.info(
       { targetPrimary: this.ctx.cluster.status?.targetPrimary },
@@ -478,7 +487,7 @@ export class InstanceManager {
       await this.stopPostgres(switchoverPlan(this.ctx));
       const lsn = await shutdownCheckpointLsn(this.ctx);
       this.ctx.log.info({ lsn }, 'stepped down');
-      this.scheduleStepDown();
+      this.scheduleStepDown(true);
       return { lsn };
     });
   }

@@ -219,6 +219,7 @@ class Workers {
     await Promise.all(this.#informers.map((i) => i.start()));
     this.#monitor = new PrimaryMonitor({
       clusters,
+      core: this.#kc.makeApiClient(CoreV1Api),
       // Short: a frozen primary must count as failed within the confirmation window.
       instances: new InstanceClient({ ...this.#opts.instanceClient, statusTimeoutMs: PRIMARY_STATUS_TIMEOUT_MS }),
       onFailure: (key) => queue.add(key),

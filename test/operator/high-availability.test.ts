@@ -10,6 +10,7 @@ import { after, before, describe, it } from 'node:test';
 import {
   applyAll,
   HEALTHY,
+  patchCluster,
   type OperatorEnv,
   podIP,
   psql,
@@ -167,6 +168,64 @@ describe('high availability', { timeout: 400_000 }, () => {
     assert.equal(c.status?.currentPrimary, primary);
     assert.equal(c.status?.targetPrimary, primary);
     await cnpg('fencing', 'off', NAME, primary);
+    await write();
+  });
+
+  it('rolls a pod change out, replicas first, then switches the primary over', async () => {
+    const before = await settledPrimary();
+    const uids = async () =>
+      new Map(
+        (
+          await env.core.listNamespacedPod({
+            namespace: NS,
+            labelSelector: `cnpg.io/cluster=${NAME},cnpg.io/podRole=instance`,
+          })
+        ).items.map((p) => [p.metadata?.name ?? '', p.metadata?.uid ?? '']),
+      );
+    const old = await uids();
+    await patchCluster(env, NS, NAME, {
+      spec: { primaryUpdateMethod: 'switchover', resources: { requests: { memory: '64Mi' } } },
+    });
+    await waitFor(
+      'every pod recreated with the new resources, the primary switched over',
+      async () => {
+        const pods = (await env.core.listNamespacedPod({ namespace: NS, labelSelector: `cnpg.io/cluster=${NAME}` }))
+          .items;
+        const c = await readCluster(env, NS, NAME);
+        const renewed = pods.filter(
+          (p) =>
+            old.has(p.metadata?.name ?? '') &&
+            old.get(p.metadata?.name ?? '') !== p.metadata?.uid &&
+            p.spec?.containers[0]?.resources?.requests?.memory === '64Mi' &&
+            p.status?.conditions?.find((x) => x.type === 'Ready')?.status === 'True',
+        );
+        return (renewed.length === 3 && c.status?.phase === HEALTHY && c.status.currentPrimary !== before) || undefined;
+      },
+      240_000,
+    );
+    await write();
+    const c = await readCluster(env, NS, NAME);
+    await streamingReplica(before);
+    assert.notEqual(c.status?.currentPrimary, before);
+  });
+
+  it('restarts the primary in place and reloads with the plugin verbs', async () => {
+    const primary = await settledPrimary();
+    const ip = await podIP(env, NS, primary);
+    const started = await sql(ip, 'SELECT pg_postmaster_start_time()');
+    assert.match(await cnpg('restart', NAME, primary), /restart requested/);
+    await waitFor(
+      'the primary restarted in place',
+      async () => {
+        const now = await sql(ip, 'SELECT pg_postmaster_start_time()').catch(() => started);
+        const c = await readCluster(env, NS, NAME);
+        return (now !== started && c.status?.currentPrimary === primary && c.status.phase === HEALTHY) || undefined;
+      },
+      60_000,
+    );
+    assert.match(await cnpg('reload', NAME), /reload of cluster default\/ha requested/);
+    const c = await readCluster(env, NS, NAME);
+    assert.ok(c.metadata?.annotations?.['cnpg.io/reloadedAt']);
     await write();
   });
 });

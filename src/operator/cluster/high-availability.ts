@@ -72,7 +72,9 @@ export async function reconcilePrimary(
   if (target !== current) return switchTo(ctx, states, current, target);
 
   const primary = states.find((s) => s.name === current);
-  if (primary?.report?.isPrimary === true || isFenced(ctx, current)) {
+  const restartingOnPurpose =
+    status.phase === PHASES.inplaceDeletePrimary || status.phase === PHASES.inplacePrimaryRestart;
+  if (primary?.report?.isPrimary === true || isFenced(ctx, current) || restartingOnPurpose) {
     failures.clear(key);
     if (status.currentPrimaryFailingSinceTimestamp !== undefined) {
       await writeStatus(ctx.objects, ctx.cluster, { currentPrimaryFailingSinceTimestamp: undefined });
@@ -100,6 +102,30 @@ export async function reconcilePrimary(
     phaseReason: `Failing over from ${current}`,
   });
   return promoteMostAdvanced(ctx, states, current);
+}
+
+/**
+ * Starts a switchover to the best replica (a primary update with `primaryUpdateMethod:
+ * switchover`); false when no replica could take over.
+ */
+export async function switchoverToBestReplica(
+  ctx: ClusterContext,
+  states: InstanceState[],
+  primary: string,
+  reason: string,
+): Promise<boolean> {
+  const [chosen] = candidates(ctx, states, primary)
+    .filter((s) => s.ready)
+    .sort(electionOrder);
+  if (chosen === undefined) return false;
+  ctx.log.info({ from: primary, to: chosen.name, reason }, 'switching over to update the primary');
+  ctx.cluster = await writeStatus(ctx.objects, ctx.cluster, {
+    targetPrimary: chosen.name,
+    targetPrimaryTimestamp: new Date().toISOString(),
+    phase: PHASES.switchover,
+    phaseReason: `Switching over to ${chosen.name}: ${reason}`,
+  });
+  return true;
 }
 
 /** Replicas that may become primary: answering, not fenced, not the failed primary. */
@@ -174,8 +200,10 @@ async function switchTo(
       });
     }
     ctx.log.info({ from: current, to: target }, 'switchover: the primary steps down');
-    await setRole(ctx, current, INSTANCE_ROLES.replica);
+    // The label moves only once it stopped: the standbys stream through -rw, and the service
+    // closes the connections of a pod it no longer selects, which would cut them off the last WAL.
     lsn = (await ctx.instances.stepDown(old.podIP)).lsn;
+    await setRole(ctx, current, INSTANCE_ROLES.replica);
   }
   if (lsn !== undefined) await waitForWal(ctx, next.podIP, lsn);
   await promote(ctx, next);

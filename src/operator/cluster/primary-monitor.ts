@@ -3,14 +3,17 @@
 // to turn a pod unready), so the leader asks each cluster's primary for its status several times a
 // second and hands the cluster to the reconciler as soon as an answer is missing or wrong. The
 // reconciler confirms the failure (FAILURE_CONFIRM_MS) before acting on it.
-import type { KubernetesObject } from '@kubernetes/client-node';
+import type { CoreV1Api, KubernetesObject } from '@kubernetes/client-node';
 import type { Cluster } from '../../api/v1/cluster-types.ts';
 import type { Informer } from '../../kube/informer.ts';
 import type { Logger } from '../../log/logger.ts';
+import { clusterServerCA } from './certificates.ts';
 import type { InstanceClient } from './instance-client.ts';
 
 export interface PrimaryMonitorOptions {
   clusters: Informer<KubernetesObject>;
+  core: CoreV1Api;
+  /** A client with a short status timeout; bound to each cluster's CA here. */
   instances: InstanceClient;
   /** Called with `namespace/name` of a cluster whose primary did not answer as one. */
   onFailure: (key: string) => void;
@@ -19,10 +22,13 @@ export interface PrimaryMonitorOptions {
 }
 
 export const PRIMARY_CHECK_INTERVAL_MS = 250;
+/** How long a cluster's CA is trusted before it is read again (it changes only on rotation). */
+const CA_REFRESH_MS = 60_000;
 
 export class PrimaryMonitor {
   readonly #opts: PrimaryMonitorOptions;
   readonly #inFlight = new Set<string>();
+  readonly #clients = new Map<string, { client: InstanceClient; until: number }>();
   #timer: NodeJS.Timeout | undefined;
 
   constructor(opts: PrimaryMonitorOptions) {
@@ -50,10 +56,10 @@ export class PrimaryMonitor {
       const key = `${cluster.metadata?.namespace ?? ''}/${cluster.metadata?.name ?? ''}`;
       if (ip === undefined || this.#inFlight.has(key)) continue;
       this.#inFlight.add(key);
-      this.#opts.instances
-        .status(ip)
+      this.#clientFor(key, cluster)
+        .then((client) => (client === undefined ? undefined : client.status(ip)))
         .then(
-          (report) => report.isPrimary !== true,
+          (report) => report !== undefined && report.isPrimary !== true,
           () => true,
         )
         .then((failed) => {
@@ -62,5 +68,16 @@ export class PrimaryMonitor {
         .catch((err: unknown) => this.#opts.log.debug({ err }, 'primary check failed'))
         .finally(() => this.#inFlight.delete(key));
     }
+  }
+
+  /** The client trusting this cluster's CA; undefined while the CA cannot be read (nothing to check). */
+  async #clientFor(key: string, cluster: Cluster): Promise<InstanceClient | undefined> {
+    const cached = this.#clients.get(key);
+    if (cached !== undefined && cached.until > Date.now()) return cached.client;
+    const ca = await clusterServerCA(this.#opts.core, cluster).catch(() => undefined);
+    if (ca === undefined) return undefined;
+    const client = this.#opts.instances.withServerCA(ca);
+    this.#clients.set(key, { client, until: Date.now() + CA_REFRESH_MS });
+    return client;
   }
 }

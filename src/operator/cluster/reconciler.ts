@@ -32,6 +32,7 @@ import {
   type ManagedResources,
 } from './resources.ts';
 import { reconcileRoleLabels } from './role-labels.ts';
+import { rolloutPodChanges } from './pod-rollout.ts';
 import { rolloutPendingRestarts } from './rolling-restart.ts';
 import { removeInstance, sacrificialInstance } from './scale-down.ts';
 import { reconcileSecrets } from './secrets.ts';
@@ -238,9 +239,11 @@ export class ClusterReconciler {
       return poll;
     }
     if (!instances.every((g) => isPodReady(g.pod))) return poll;
-    const rollout = await rolloutPendingRestarts(ctx, states);
-    if (rollout === 'restarted') return poll;
-    if (rollout === 'waiting') return { requeueAfterMs: this.#healthyResyncMs };
+    for (const rollout of [rolloutPodChanges, rolloutPendingRestarts]) {
+      const outcome = await rollout(ctx, instances, states);
+      if (outcome === 'restarted') return poll;
+      if (outcome === 'waiting') return { requeueAfterMs: this.#healthyResyncMs };
+    }
 
     if (status.phase !== PHASES.healthy || status.phaseReason !== undefined) {
       await registerPhase(ctx.objects, ctx.cluster, PHASES.healthy);
