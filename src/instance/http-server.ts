@@ -61,6 +61,8 @@ export function createStatusServer(manager: InstanceManager, tls?: StatusServerT
       send(res, r.ok ? 200 : 500, r.ok ? 'OK' : `${kind} check failed: ${r.detail}`);
     };
   const routes: Record<string, Handler> = {
+    // The peers' isolation check: answering at all is the point.
+    'GET /failsafe': async (_req, res) => send(res, 200, 'OK'),
     'GET /healthz': async (_req, res) => {
       const r = manager.liveness();
       send(res, r.ok ? 200 : 500, r.ok ? 'OK' : `liveness check failed: ${r.detail}`);

@@ -6,7 +6,10 @@ import { readFileSync } from 'node:fs';
 import type { Cluster } from '../api/v1/cluster-types.ts';
 import { type InstanceContext, setCluster } from './context.ts';
 import { checkExistingDataDirectory, ensureScratchDirectories } from './data-directory.ts';
+import { inClusterKubeConfig } from '../kube/client.ts';
 import { errorMessage } from './errors.ts';
+import { leaseTimings, PrimaryLease } from './primary-lease.ts';
+import { ISOLATION_CHECK_INTERVAL_MS, ISOLATION_GRACE_MS, reachesClusterOrPeers } from './isolation.ts';
 import { type LogPipes, startLogPipes } from './log-pipe.ts';
 import {
   defaultReplicaSource,
@@ -34,6 +37,10 @@ const CONFIG_LOAD_TIMEOUT_MS = 10_000;
 /** How long a crashed primary waits for a failover (the operator confirms a failure within ~1 s). */
 const CRASH_HOLD_MS = 5_000;
 const NEW_PRIMARY_POLL_MS = 250;
+/** How much longer than a lease a promotion waits for it (a renewal in flight, clock steps). */
+const LEASE_WAIT_MARGIN_SECONDS = 10;
+/** An isolated primary's shutdown budget: fast, then immediate (its writes may not count any more). */
+const ISOLATION_STOP_SECONDS = 5;
 /** Upstream's PendingFailoverMarker in `status.targetPrimary`. */
 const PENDING_FAILOVER = 'pending';
 
@@ -46,6 +53,7 @@ export type Phase =
   | 'demoting'
   | 'rewinding'
   | 'fenced'
+  | 'isolated'
   | 'stopping';
 
 export interface ReloadResult {
@@ -99,10 +107,44 @@ export class InstanceManager {
   private restartAttempt = 0;
   private stopped: Promise<void> | undefined;
   private steppingDown = false;
+  /** Since when this primary reached neither the API server nor a peer (isolation check). */
+  private isolatedSince: number | undefined;
+  private isolationTimer: NodeJS.Timeout | undefined;
+  private checkingIsolation = false;
+  /** Undefined without an API server (a --cluster-file instance): nothing to coordinate with. */
+  private readonly lease: PrimaryLease | undefined;
 
   constructor(ctx: InstanceContext) {
     this.ctx = ctx;
     this.source = defaultReplicaSource(ctx);
+    const kc = ctx.options.clusterFile === undefined ? inClusterKubeConfig() : undefined;
+    this.lease =
+      kc === undefined
+        ? undefined
+        : new PrimaryLease(
+            kc,
+            ctx.options.namespace,
+            ctx.clusterName,
+            ctx.options.podName,
+            () => leaseTimings(ctx.cluster),
+            ctx.log,
+          );
+  }
+
+  /** Holds the primary lease before acting as primary (waits while another instance holds it). */
+  private async acquireLease(why: string): Promise<void> {
+    if (this.lease === undefined) return;
+    const timings = leaseTimings(this.ctx.cluster);
+    const me = this.ctx.options.podName;
+    await this.lease.acquire((timings.leaseDurationSeconds + LEASE_WAIT_MARGIN_SECONDS) * 1000, () => {
+      const target = this.ctx.cluster.status?.targetPrimary;
+      return this.shuttingDown || (target !== undefined && target !== me);
+    });
+    this.ctx.log.info({ why }, 'holding the primary lease');
+  }
+
+  private async releaseLease(): Promise<void> {
+    await this.lease?.release();
   }
 
   get currentPhase(): Phase {
@@ -168,7 +210,52 @@ export class InstanceManager {
       this.scheduleStepDown();
       return;
     }
-    await this.exclusive(() => this.bringUp('starting'));
+    await this.exclusive(async () => {
+      if (!this.isReplica) await this.acquireLease('starting as primary');
+      await this.bringUp('starting');
+    });
+    this.isolationTimer = setInterval(() => void this.checkIsolation(), ISOLATION_CHECK_INTERVAL_MS);
+    this.isolationTimer.unref();
+  }
+
+  /**
+   * A primary cut off from the API server and from every peer stops PostgreSQL (it may already
+   * have been replaced) and comes back, as primary or as a standby of the new one, once it
+   * reaches them again.
+   */
+  private async checkIsolation(): Promise<void> {
+    const enabled = this.ctx.cluster.spec.probes?.liveness?.isolationCheck?.enabled !== false;
+    const watched = this.phase === 'running' || this.phase === 'isolated';
+    if (this.checkingIsolation || this.shuttingDown || !enabled || !watched || this.isReplica) return;
+    if ((this.ctx.cluster.spec.instances ?? 1) < 2) return;
+    this.checkingIsolation = true;
+    try {
+      if (await reachesClusterOrPeers(this.ctx)) {
+        this.isolatedSince = undefined;
+        if (this.phase === 'isolated') {
+          this.ctx.log.info('the API server or a peer answers again: leaving isolation');
+          await this.exclusive(async () => {
+            setCluster(this.ctx, await this.ctx.source.load());
+            if (this.mustStepDown()) return this.followNewPrimary();
+            await this.acquireLease('primary back from isolation');
+            await this.bringUp('starting');
+          });
+        }
+        return;
+      }
+      this.isolatedSince ??= Date.now();
+      if (this.phase !== 'running' || Date.now() - this.isolatedSince < ISOLATION_GRACE_MS) return;
+      this.ctx.log.error(
+        { isolatedMs: Date.now() - this.isolatedSince },
+        'isolated primary: neither the API server nor any peer answers; stopping PostgreSQL',
+      );
+      this.phase = 'isolated';
+      await this.stopPostgres({ budgetSeconds: ISOLATION_STOP_SECONDS, smartSeconds: 0 });
+    } catch (err) {
+      this.ctx.log.warn({ err: errorMessage(err) }, 'isolation check failed');
+    } finally {
+      this.checkingIsolation = false;
+    }
   }
 
   /** Starts the postmaster and waits until it accepts connections, retrying with backoff. */
@@ -212,8 +299,11 @@ export class InstanceManager {
       this.phase = 'restarting';
       void this.exclusive(async () => {
         if (this.postmaster !== undefined || !this.wanted || this.shuttingDown) return;
+        // A crashed primary lets a replica take over at once (the lease goes with it).
+        if (holdMs > 0) await this.releaseLease();
         await sleep(Math.max(RESTART_BACKOFF_MS[0] ?? 500, holdMs));
         if (holdMs > 0 && (await this.replacedAsPrimary())) return;
+        if (holdMs > 0) await this.acquireLease('restarting as primary after a crash');
         await this.bringUp('restarting');
       });
     });
@@ -283,6 +373,7 @@ export class InstanceManager {
       'no longer the primary: stopping PostgreSQL to follow the new one',
     );
     await this.stopPostgres(switchoverPlan(this.ctx));
+    await this.releaseLease();
     const newPrimary = await this.waitForNewPrimary();
     if (newPrimary === undefined) return;
     try {
@@ -451,6 +542,7 @@ export class InstanceManager {
       if (!this.isReplica) throw new ConflictError('cannot promote: instance is already a primary');
       this.phase = 'promoting';
       try {
+        await this.acquireLease('promotion');
         const timeout = this.ctx.cluster.spec.postgresql?.promotionTimeout ?? 40_000_000;
         this.ctx.log.info('promoting to primary');
         const [row] = await this.ctx.sql.query<{ promoted: boolean }>(
@@ -485,6 +577,7 @@ export class InstanceManager {
       this.phase = 'demoting';
       this.ctx.log.info('stepping down: stopping PostgreSQL for a switchover');
       await this.stopPostgres(switchoverPlan(this.ctx));
+      await this.releaseLease();
       const lsn = await shutdownCheckpointLsn(this.ctx);
       this.ctx.log.info({ lsn }, 'stepped down');
       this.scheduleStepDown(true);
@@ -547,12 +640,14 @@ export class InstanceManager {
     this.phase = 'fenced';
     this.ctx.log.info('fencing: stopping PostgreSQL');
     await this.stopPostgres(switchoverPlan(this.ctx));
+    if (!this.isReplica) await this.releaseLease();
   }
 
   private async unfenceNow(): Promise<void> {
     if (this.postmaster !== undefined) return;
     this.wanted = true;
     this.ctx.log.info('unfencing: starting PostgreSQL');
+    if (!this.isReplica) await this.acquireLease('unfenced primary');
     writeConfiguration(this.ctx, this.ctx.options.pgdata, this.isReplica ? this.source : undefined);
     await this.bringUp('starting');
   }
@@ -563,10 +658,13 @@ export class InstanceManager {
   shutdown(): Promise<void> {
     this.stopped ??= (async () => {
       this.shuttingDown = true;
+      clearInterval(this.isolationTimer);
       this.wanted = false;
       this.phase = 'stopping';
       this.ctx.log.info('termination requested: shutting PostgreSQL down');
       await this.stopPostgres(terminationPlan(this.ctx));
+      if (!this.isReplica) await this.releaseLease();
+      this.lease?.stop();
       this.logPipes?.close();
       this.ctx.log.info('instance manager stopped');
     })();

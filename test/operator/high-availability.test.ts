@@ -1,12 +1,13 @@
 // High availability end to end on the local runtime: a 3-instance cluster loses its primary's
 // postmaster (kill -9) and fails over to a replica, the former primary rejoins as a standby; a
-// switchover through `cnpg promote` brings the primary back; fencing a replica stops it and the
+// switchover through `cnpg promote` brings the primary back (the primary Lease follows); fencing a replica stops it and the
 // fence lifts; a fenced primary causes no failover. Every write acknowledged is read back.
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import { CoordinationV1Api } from '@kubernetes/client-node';
 import {
   applyAll,
   HEALTHY,
@@ -77,6 +78,11 @@ describe('high availability', { timeout: 400_000 }, () => {
       )
     ).status?.currentPrimary as string;
 
+  /** Who holds the primary Lease named after the cluster. */
+  const leaseHolder = async () =>
+    (await env.kc.makeApiClient(CoordinationV1Api).readNamespacedLease({ name: NAME, namespace: NS })).spec
+      ?.holderIdentity;
+
   before(async () => {
     env = await startOperatorEnv();
     await applyAll(env, [
@@ -108,6 +114,7 @@ describe('high availability', { timeout: 400_000 }, () => {
     assert.notEqual(primary, old);
     assert.equal(c.status?.timelineID, 2);
     await streamingReplica(old);
+    assert.equal(await leaseHolder(), primary);
     const pods = await env.core.listNamespacedPod({ namespace: NS, labelSelector: 'cnpg.io/instanceRole=primary' });
     assert.deepEqual(
       pods.items.map((p) => p.metadata?.name),
@@ -130,6 +137,7 @@ describe('high availability', { timeout: 400_000 }, () => {
       60_000,
     );
     await write();
+    assert.equal(await leaseHolder(), target);
     await streamingReplica(before);
     await assert.rejects(cnpg('promote', NAME, '1'), /already the primary/);
     await assert.rejects(cnpg('promote', NAME, '9'), /not part of cluster/);
