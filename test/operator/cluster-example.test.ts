@@ -68,7 +68,7 @@ describe('cluster-example', { timeout: 300_000 }, () => {
   it('serves writes on -rw and reads on -ro with the app secret credentials', async () => {
     const secret = await secretData(env, NS, `${NAME}-app`);
     const uri = new URL(secret.uri ?? '');
-    // The URI names `<cluster>-rw.<ns>`, which needs cluster DNS: use its credentials on the cluster IP.
+    // The URI names `<cluster>-rw.<ns>`, which needs cluster DNS.
     assert.equal(uri.hostname, `${NAME}-rw.${NS}`);
     app = {
       user: decodeURIComponent(uri.username),
@@ -77,6 +77,17 @@ describe('cluster-example', { timeout: 300_000 }, () => {
     };
     const rw = await serviceIP(env, NS, `${NAME}-rw`);
     const ro = await serviceIP(env, NS, `${NAME}-ro`);
+    // The URI itself connects once its host name maps to the service (libpq's PGHOSTADDR stands
+    // in for cluster DNS; the host name still names the server, as TLS verification wants).
+    const viaUri = await new Promise<string>((resolve, reject) =>
+      execFile(
+        'psql',
+        ['-X', '-A', '-t', '-d', secret.uri ?? '', '-c', 'SELECT current_user || current_database()'],
+        { env: { ...process.env, PGHOSTADDR: rw, PGCONNECT_TIMEOUT: '5' } },
+        (err, stdout, stderr) => (err ? reject(new Error(stderr || err.message)) : resolve(stdout.trim())),
+      ),
+    );
+    assert.equal(viaUri, `${app.user}${app.db}`);
     await sql(rw, "CREATE TABLE t (v text); INSERT INTO t VALUES ('hello')");
     assert.equal(await sql(rw, 'SELECT pg_is_in_recovery()'), 'f');
     const seen = await waitFor('the row on -ro', async () =>
