@@ -3,8 +3,15 @@
 // instance stops PostgreSQL and stays not ready; a fenced primary causes no failover.
 import type { Command } from 'commander';
 import { API_VERSION } from '../api/v1/kind-definition.ts';
-import { apiErrorMessage, isNotFound, KubeObjectApi } from '../kube/patch.ts';
-import { instanceName, type KubeTargetFlags, kubeTarget, runVerb, withKubeTargetOptions } from './kube-target.ts';
+import { KubeObjectApi } from '../kube/patch.ts';
+import {
+  instanceName,
+  type KubeTargetFlags,
+  onCluster,
+  kubeTarget,
+  runVerb,
+  withKubeTargetOptions,
+} from './kube-target.ts';
 import { PatchStrategy } from '@kubernetes/client-node';
 
 export const FENCED_INSTANCES = 'cnpg.io/fencedInstances';
@@ -28,7 +35,7 @@ export function nextFencedList(current: string | undefined, instance: string, on
 async function setFencing(kc: KubeObjectApi, namespace: string, cluster: string, given: string, on: boolean) {
   const ref = { apiVersion: API_VERSION, kind: 'Cluster', metadata: { name: cluster, namespace } };
   const instance = given === '*' ? '*' : instanceName(cluster, given);
-  try {
+  await onCluster(namespace, cluster, async () => {
     const current = await kc.read(ref);
     const annotations = current.metadata?.annotations ?? {};
     const names = (current as { status?: { instanceNames?: string[] } }).status?.instanceNames ?? [];
@@ -51,10 +58,7 @@ async function setFencing(kc: KubeObjectApi, namespace: string, cluster: string,
       undefined,
       PatchStrategy.MergePatch,
     );
-  } catch (err) {
-    if (isNotFound(err)) throw new Error(`cluster ${namespace}/${cluster} not found`);
-    throw err instanceof Error && !('code' in err) ? err : new Error(apiErrorMessage(err));
-  }
+  });
   return instance;
 }
 

@@ -3,6 +3,7 @@
 import { KubeConfig } from '@kubernetes/client-node';
 import type { Command } from 'commander';
 import { loadKubeConfig } from '../kube/client.ts';
+import { apiErrorMessage, isNotFound } from '../kube/patch.ts';
 
 export interface KubeTargetFlags {
   namespace?: string;
@@ -44,4 +45,14 @@ export async function runVerb(action: () => Promise<void>): Promise<void> {
 /** An instance given as its name or its serial (`2` is `<cluster>-2`), as upstream's plugin takes it. */
 export function instanceName(cluster: string, given: string): string {
   return /^\d+$/.test(given) ? `${cluster}-${given}` : given;
+}
+
+/** Runs `action` on Cluster `namespace/cluster`: a missing Cluster and API errors become plain messages. */
+export async function onCluster<T>(namespace: string, cluster: string, action: () => Promise<T>): Promise<T> {
+  try {
+    return await action();
+  } catch (err) {
+    if (isNotFound(err)) throw new Error(`cluster ${namespace}/${cluster} not found`);
+    throw err instanceof Error && !('code' in err) ? err : new Error(apiErrorMessage(err));
+  }
 }

@@ -3,9 +3,16 @@
 // the target catches up and is promoted, the former primary follows it).
 import type { Command } from 'commander';
 import { API_VERSION } from '../api/v1/kind-definition.ts';
-import { apiErrorMessage, isNotFound, KubeObjectApi, updateStatus } from '../kube/patch.ts';
+import { KubeObjectApi, updateStatus } from '../kube/patch.ts';
 import type { StoredCluster } from '../operator/cluster/status-writer.ts';
-import { instanceName, type KubeTargetFlags, kubeTarget, runVerb, withKubeTargetOptions } from './kube-target.ts';
+import {
+  instanceName,
+  type KubeTargetFlags,
+  onCluster,
+  kubeTarget,
+  runVerb,
+  withKubeTargetOptions,
+} from './kube-target.ts';
 
 const SWITCHOVER_PHASE = 'Switchover in progress';
 
@@ -16,8 +23,8 @@ export async function requestSwitchover(
   instance: string,
 ): Promise<void> {
   const ref = { apiVersion: API_VERSION, kind: 'Cluster', metadata: { name: cluster, namespace } };
-  try {
-    await updateStatus<StoredCluster>(objects, ref, (current) => {
+  await onCluster(namespace, cluster, () =>
+    updateStatus<StoredCluster>(objects, ref, (current) => {
       const status = current.status ?? {};
       if (!(status.instanceNames ?? []).includes(instance)) {
         throw new Error(`instance ${instance} is not part of cluster ${namespace}/${cluster}`);
@@ -35,11 +42,8 @@ export async function requestSwitchover(
         phase: SWITCHOVER_PHASE,
         phaseReason: `Switching over to ${instance}`,
       };
-    });
-  } catch (err) {
-    if (isNotFound(err)) throw new Error(`cluster ${namespace}/${cluster} not found`);
-    throw err instanceof Error && !('code' in err) ? err : new Error(apiErrorMessage(err));
-  }
+    }),
+  );
 }
 
 export function registerPromoteCommand(program: Command): void {

@@ -7,11 +7,18 @@
 import { CoreV1Api, PatchStrategy } from '@kubernetes/client-node';
 import type { Command } from 'commander';
 import { API_VERSION } from '../api/v1/kind-definition.ts';
-import { apiErrorMessage, isNotFound, KubeObjectApi, updateStatus } from '../kube/patch.ts';
+import { KubeObjectApi, updateStatus } from '../kube/patch.ts';
 import { USER_RESTART_REASON } from '../operator/cluster/phases.ts';
 import type { StoredCluster } from '../operator/cluster/status-writer.ts';
 import { ANNOTATIONS } from '../operator/specs/labels.ts';
-import { instanceName, type KubeTargetFlags, kubeTarget, runVerb, withKubeTargetOptions } from './kube-target.ts';
+import {
+  instanceName,
+  type KubeTargetFlags,
+  onCluster,
+  kubeTarget,
+  runVerb,
+  withKubeTargetOptions,
+} from './kube-target.ts';
 
 const INPLACE_RESTART_PHASE = 'Primary instance is being restarted in-place';
 
@@ -53,15 +60,6 @@ async function restartInstance(
   return `primary ${instance} restart requested`;
 }
 
-async function guarded<T>(namespace: string, cluster: string, action: () => Promise<T>): Promise<T> {
-  try {
-    return await action();
-  } catch (err) {
-    if (isNotFound(err)) throw new Error(`cluster ${namespace}/${cluster} not found`);
-    throw err instanceof Error && !('code' in err) ? err : new Error(apiErrorMessage(err));
-  }
-}
-
 export function registerRestartCommands(program: Command): void {
   withKubeTargetOptions(
     program
@@ -73,7 +71,7 @@ export function registerRestartCommands(program: Command): void {
     runVerb(async () => {
       const { kc, namespace } = kubeTarget(flags);
       const objects = KubeObjectApi.forConfig(kc);
-      const message = await guarded(namespace, cluster, async () => {
+      const message = await onCluster(namespace, cluster, async () => {
         if (given === undefined) {
           await annotateCluster(objects, namespace, cluster, ANNOTATIONS.restartedAt);
           return `rolling restart of cluster ${namespace}/${cluster} requested`;
@@ -91,7 +89,7 @@ export function registerRestartCommands(program: Command): void {
   ).action((cluster: string, flags: KubeTargetFlags) =>
     runVerb(async () => {
       const { kc, namespace } = kubeTarget(flags);
-      await guarded(namespace, cluster, () =>
+      await onCluster(namespace, cluster, () =>
         annotateCluster(KubeObjectApi.forConfig(kc), namespace, cluster, ANNOTATIONS.reloadedAt),
       );
       process.stdout.write(`reload of cluster ${namespace}/${cluster} requested\n`);
