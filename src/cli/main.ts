@@ -15,6 +15,10 @@ const COMMANDS: Record<string, () => Promise<Register>> = {
   manifests: async () => (await import('./manifests.ts')).registerManifestsCommand,
   controller: async () => (await import('./controller.ts')).registerControllerCommand,
   status: async () => (await import('./status.ts')).registerStatusCommand,
+  promote: async () => (await import('./promote.ts')).registerPromoteCommand,
+  fencing: async () => (await import('./fencing.ts')).registerFencingCommand,
+  restart: async () => (await import('./restart.ts')).registerRestartCommands,
+  reload: async () => (await import('./restart.ts')).registerRestartCommands,
   local: async () => {
     const [{ registerLocalCommand }, { registerLocalApiServerCommand }] = await Promise.all([
       import('./local.ts'),
@@ -38,7 +42,10 @@ export async function buildProgram(argv: readonly string[] = process.argv): Prom
     .configureOutput({ writeErr: (s) => process.stderr.write(s) });
   const named = argv[2];
   const loaders = named !== undefined && named in COMMANDS ? [COMMANDS[named]] : Object.values(COMMANDS);
-  for (const load of loaders) if (load !== undefined) (await load())(program);
+  // One module may register several commands (restart and reload): each register runs once.
+  const registers = new Set<Register>();
+  for (const load of loaders) if (load !== undefined) registers.add(await load());
+  for (const register of registers) register(program);
   return program;
 }
 

@@ -2,20 +2,18 @@
 // from the Cluster object, then what each instance reports on its `/pg/status`. Upstream reads the
 // instances through the API server's pod proxy; the local API server has no pod proxy, so this
 // calls each pod's address (`status.podIP:8000`) directly, which works wherever pods are reachable.
-import { CoreV1Api, KubeConfig, type V1Pod } from '@kubernetes/client-node';
+import { CoreV1Api, type KubeConfig, type V1Pod } from '@kubernetes/client-node';
 import type { Command } from 'commander';
 import type { Cluster } from '../api/v1/cluster-types.ts';
 import { API_VERSION } from '../api/v1/kind-definition.ts';
-import { loadKubeConfig } from '../kube/client.ts';
 import { apiErrorMessage, isNotFound, KubeObjectApi } from '../kube/patch.ts';
 import { clusterServerCA } from '../operator/cluster/certificates.ts';
 import { InstanceClient, type InstanceStatusReport } from '../operator/cluster/instance-client.ts';
 import { LABELS } from '../operator/specs/labels.ts';
+import { type KubeTargetFlags, kubeTarget, runVerb, withKubeTargetOptions } from './kube-target.ts';
 import { serviceReadName, serviceReadOnlyName, serviceReadWriteName } from '../operator/specs/names.ts';
 
-interface StatusFlags {
-  namespace?: string;
-  kubeconfig?: string;
+interface StatusFlags extends KubeTargetFlags {
   timeout: string;
 }
 
@@ -200,33 +198,22 @@ export async function clusterStatusLines(
   ];
 }
 
-function kubeConfigFor(path: string | undefined): KubeConfig {
-  if (path !== undefined) return loadKubeConfig(path);
-  const kc = new KubeConfig();
-  kc.loadFromDefault();
-  return kc;
-}
-
 export function registerStatusCommand(program: Command): void {
-  program
-    .command('status')
-    .description("show a cluster's status: summary, services, streaming replication, instances")
-    .argument('<cluster>', 'the Cluster name')
-    .option('-n, --namespace <ns>', 'the Cluster namespace (default: the kubeconfig context namespace)')
-    .option('--kubeconfig <file>', 'kubeconfig to use (default: $KUBECONFIG, ~/.kube/config)')
+  withKubeTargetOptions(
+    program
+      .command('status')
+      .description("show a cluster's status: summary, services, streaming replication, instances")
+      .argument('<cluster>', 'the Cluster name'),
+  )
     .option('--timeout <seconds>', 'how long to wait for each instance to answer', '5')
-    .action(async (name: string, flags: StatusFlags) => {
-      try {
+    .action((name: string, flags: StatusFlags) =>
+      runVerb(async () => {
         const timeout = Number(flags.timeout);
         if (!Number.isFinite(timeout) || timeout <= 0) {
           throw new Error(`invalid --timeout "${flags.timeout}": expected a number of seconds > 0`);
         }
-        const kc = kubeConfigFor(flags.kubeconfig);
-        const namespace = flags.namespace ?? kc.getContextObject(kc.getCurrentContext())?.namespace ?? 'default';
+        const { kc, namespace } = kubeTarget(flags);
         process.stdout.write(`${(await clusterStatusLines(kc, namespace, name, timeout * 1000)).join('\n')}\n`);
-      } catch (err) {
-        process.stderr.write(`error: ${err instanceof Error ? err.message : String(err)}\n`);
-        process.exitCode = 1;
-      }
-    });
+      }),
+    );
 }

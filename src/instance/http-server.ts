@@ -61,6 +61,8 @@ export function createStatusServer(manager: InstanceManager, tls?: StatusServerT
       send(res, r.ok ? 200 : 500, r.ok ? 'OK' : `${kind} check failed: ${r.detail}`);
     };
   const routes: Record<string, Handler> = {
+    // The peers' isolation check: answering at all is the point.
+    'GET /failsafe': async (_req, res) => send(res, 200, 'OK'),
     'GET /healthz': async (_req, res) => {
       const r = manager.liveness();
       send(res, r.ok ? 200 : 500, r.ok ? 'OK' : `liveness check failed: ${r.detail}`);
@@ -74,6 +76,7 @@ export function createStatusServer(manager: InstanceManager, tls?: StatusServerT
       send(res, 200, { restarted: true });
     },
     'POST /pg/promote': async (_req, res) => send(res, 200, await manager.promote()),
+    'POST /pg/stepdown': async (_req, res) => send(res, 200, await manager.stepDown()),
     'POST /pg/demote': async (req, res) => {
       await manager.demote(demoteSource(await readBody(req)));
       send(res, 200, { demoted: true });

@@ -6,7 +6,10 @@ import { readFileSync } from 'node:fs';
 import type { Cluster } from '../api/v1/cluster-types.ts';
 import { type InstanceContext, setCluster } from './context.ts';
 import { checkExistingDataDirectory, ensureScratchDirectories } from './data-directory.ts';
+import { inClusterKubeConfig } from '../kube/client.ts';
 import { errorMessage } from './errors.ts';
+import { leaseTimings, PrimaryLease } from './primary-lease.ts';
+import { ISOLATION_CHECK_INTERVAL_MS, ISOLATION_GRACE_MS, reachesClusterOrPeers } from './isolation.ts';
 import { type LogPipes, startLogPipes } from './log-pipe.ts';
 import {
   defaultReplicaSource,
@@ -22,7 +25,7 @@ import {
   superuserPasswordSql,
 } from './primary-setup.ts';
 import { type ProbeKind, type ProbeResult, runProbe } from './probes.ts';
-import { recloneFrom, rewindFrom } from './resync.ts';
+import { recloneFrom, rewindFrom, shutdownCheckpointLsn } from './resync.ts';
 import { readBasicAuth } from './secrets.ts';
 import { stagedShutdown, switchoverPlan, terminationPlan } from './shutdown.ts';
 import type { PostgresqlStatus } from '../api/v1/instance-status.ts';
@@ -31,6 +34,15 @@ import { collectStatus } from './status.ts';
 export const FENCED_INSTANCES_ANNOTATION = 'cnpg.io/fencedInstances';
 const RESTART_BACKOFF_MS = [500, 1000, 2000, 5000];
 const CONFIG_LOAD_TIMEOUT_MS = 10_000;
+/** How long a crashed primary waits for a failover (the operator confirms a failure within ~1 s). */
+const CRASH_HOLD_MS = 5_000;
+const NEW_PRIMARY_POLL_MS = 250;
+/** How much longer than a lease a promotion waits for it (a renewal in flight, clock steps). */
+const LEASE_WAIT_MARGIN_SECONDS = 10;
+/** An isolated primary's shutdown budget: fast, then immediate (its writes may not count any more). */
+const ISOLATION_STOP_SECONDS = 5;
+/** Upstream's PendingFailoverMarker in `status.targetPrimary`. */
+const PENDING_FAILOVER = 'pending';
 
 /** What the manager is doing besides running PostgreSQL; anything but `running` makes it not ready. */
 export type Phase =
@@ -41,6 +53,7 @@ export type Phase =
   | 'demoting'
   | 'rewinding'
   | 'fenced'
+  | 'isolated'
   | 'stopping';
 
 export interface ReloadResult {
@@ -93,10 +106,45 @@ export class InstanceManager {
   private logPipes: LogPipes | undefined;
   private restartAttempt = 0;
   private stopped: Promise<void> | undefined;
+  private steppingDown = false;
+  /** Since when this primary reached neither the API server nor a peer (isolation check). */
+  private isolatedSince: number | undefined;
+  private isolationTimer: NodeJS.Timeout | undefined;
+  private checkingIsolation = false;
+  /** Undefined without an API server (a --cluster-file instance): nothing to coordinate with. */
+  private readonly lease: PrimaryLease | undefined;
 
   constructor(ctx: InstanceContext) {
     this.ctx = ctx;
     this.source = defaultReplicaSource(ctx);
+    const kc = ctx.options.clusterFile === undefined ? inClusterKubeConfig() : undefined;
+    this.lease =
+      kc === undefined
+        ? undefined
+        : new PrimaryLease(
+            kc,
+            ctx.options.namespace,
+            ctx.clusterName,
+            ctx.options.podName,
+            () => leaseTimings(ctx.cluster),
+            ctx.log,
+          );
+  }
+
+  /** Holds the primary lease before acting as primary (waits while another instance holds it). */
+  private async acquireLease(why: string): Promise<void> {
+    if (this.lease === undefined) return;
+    const timings = leaseTimings(this.ctx.cluster);
+    const me = this.ctx.options.podName;
+    await this.lease.acquire((timings.leaseDurationSeconds + LEASE_WAIT_MARGIN_SECONDS) * 1000, () => {
+      const target = this.ctx.cluster.status?.targetPrimary;
+      return this.shuttingDown || (target !== undefined && target !== me);
+    });
+    this.ctx.log.info({ why }, 'holding the primary lease');
+  }
+
+  private async releaseLease(): Promise<void> {
+    await this.lease?.release();
   }
 
   get currentPhase(): Phase {
@@ -154,7 +202,60 @@ export class InstanceManager {
       this.ctx.log.info('instance is fenced: PostgreSQL stays down');
       return;
     }
-    await this.exclusive(() => this.bringUp('starting'));
+    if (this.mustStepDown()) {
+      this.ctx.log.info(
+        { targetPrimary: this.ctx.cluster.status?.targetPrimary },
+        'this data directory was a primary, but the Cluster names another one: following it',
+      );
+      this.scheduleStepDown();
+      return;
+    }
+    await this.exclusive(async () => {
+      if (!this.isReplica) await this.acquireLease('starting as primary');
+      await this.bringUp('starting');
+    });
+    this.isolationTimer = setInterval(() => void this.checkIsolation(), ISOLATION_CHECK_INTERVAL_MS);
+    this.isolationTimer.unref();
+  }
+
+  /**
+   * A primary cut off from the API server and from every peer stops PostgreSQL (it may already
+   * have been replaced) and comes back, as primary or as a standby of the new one, once it
+   * reaches them again.
+   */
+  private async checkIsolation(): Promise<void> {
+    const enabled = this.ctx.cluster.spec.probes?.liveness?.isolationCheck?.enabled !== false;
+    const watched = this.phase === 'running' || this.phase === 'isolated';
+    if (this.checkingIsolation || this.shuttingDown || !enabled || !watched || this.isReplica) return;
+    if ((this.ctx.cluster.spec.instances ?? 1) < 2) return;
+    this.checkingIsolation = true;
+    try {
+      if (await reachesClusterOrPeers(this.ctx)) {
+        this.isolatedSince = undefined;
+        if (this.phase === 'isolated') {
+          this.ctx.log.info('the API server or a peer answers again: leaving isolation');
+          await this.exclusive(async () => {
+            setCluster(this.ctx, await this.ctx.source.load());
+            if (this.mustStepDown()) return this.followNewPrimary();
+            await this.acquireLease('primary back from isolation');
+            await this.bringUp('starting');
+          });
+        }
+        return;
+      }
+      this.isolatedSince ??= Date.now();
+      if (this.phase !== 'running' || Date.now() - this.isolatedSince < ISOLATION_GRACE_MS) return;
+      this.ctx.log.error(
+        { isolatedMs: Date.now() - this.isolatedSince },
+        'isolated primary: neither the API server nor any peer answers; stopping PostgreSQL',
+      );
+      this.phase = 'isolated';
+      await this.stopPostgres({ budgetSeconds: ISOLATION_STOP_SECONDS, smartSeconds: 0 });
+    } catch (err) {
+      this.ctx.log.warn({ err: errorMessage(err) }, 'isolation check failed');
+    } finally {
+      this.checkingIsolation = false;
+    }
   }
 
   /** Starts the postmaster and waits until it accepts connections, retrying with backoff. */
@@ -188,17 +289,129 @@ export class InstanceManager {
       if (this.postmaster !== pm) return;
       this.postmaster = undefined;
       if (!this.wanted || this.shuttingDown || this.phase !== 'running') return;
+      const holdMs = this.crashHoldMs();
       this.ctx.log.error(
-        { pid: pm.pid, code: info.code, signal: info.signal },
-        'postmaster exited unexpectedly: restarting it',
+        { pid: pm.pid, code: info.code, signal: info.signal, holdMs },
+        holdMs > 0
+          ? 'primary postmaster exited unexpectedly: waiting for a failover before restarting it'
+          : 'postmaster exited unexpectedly: restarting it',
       );
+      this.phase = 'restarting';
       void this.exclusive(async () => {
         if (this.postmaster !== undefined || !this.wanted || this.shuttingDown) return;
-        await sleep(RESTART_BACKOFF_MS[0] ?? 500);
+        // A crashed primary lets a replica take over at once (the lease goes with it).
+        if (holdMs > 0) await this.releaseLease();
+        await sleep(Math.max(RESTART_BACKOFF_MS[0] ?? 500, holdMs));
+        if (holdMs > 0 && (await this.replacedAsPrimary())) return;
+        if (holdMs > 0) await this.acquireLease('restarting as primary after a crash');
         await this.bringUp('restarting');
       });
     });
     return pm;
+  }
+
+  /**
+   * How long a primary whose postmaster crashed waits before starting it again: long enough for
+   * the operator to promote a replica instead (restarting it meanwhile would make two primaries).
+   * A replica, or a primary with no replica to take over, restarts at once.
+   */
+  private crashHoldMs(): number {
+    if (this.isReplica || (this.ctx.cluster.spec.instances ?? 1) < 2) return 0;
+    return CRASH_HOLD_MS + (this.ctx.cluster.spec.failoverDelay ?? 0) * 1000;
+  }
+
+  /**
+   * Whether the Cluster (read again now) names another primary; if so this instance follows it.
+   * The operator being unreachable counts as not replaced: PostgreSQL keeps running without it.
+   */
+  private async replacedAsPrimary(): Promise<boolean> {
+    try {
+      setCluster(this.ctx, await this.ctx.source.load());
+    } catch (err) {
+      this.ctx.log.warn({ err: errorMessage(err) }, 'cannot read the Cluster: restarting as primary');
+      return false;
+    }
+    if (!this.mustStepDown()) return false;
+    await this.followNewPrimary();
+    return true;
+  }
+
+  /**
+   * This instance runs as a primary but was replaced: a failover is under way (`pending`), or
+   * another instance is already the current primary. A switchover to another target does not
+   * count: the operator asks this primary to step down (stepDown) when the target is ready.
+   */
+  private mustStepDown(): boolean {
+    const me = this.ctx.options.podName;
+    const status = this.ctx.cluster.status;
+    const target = status?.targetPrimary;
+    if (this.isReplica || target === undefined || target === '' || target === me) return false;
+    return target === PENDING_FAILOVER || (status?.currentPrimary !== undefined && status.currentPrimary !== me);
+  }
+
+  /** Queues the step-down once (the Cluster watch may report the new target many times). */
+  private scheduleStepDown(asked = false): void {
+    if (this.steppingDown) return;
+    this.steppingDown = true;
+    this.exclusive(() => this.followNewPrimary(asked))
+      .catch((err: unknown) => this.ctx.log.error({ err: errorMessage(err) }, 'cannot follow the new primary'))
+      .finally(() => {
+        this.steppingDown = false;
+      });
+  }
+
+  /**
+   * Stops PostgreSQL (a former primary must not accept writes), waits until the Cluster reports
+   * the new primary, rewinds from it (or clones it when rewind is impossible) and starts as its
+   * standby, streaming through the read-write service as every replica does.
+   */
+  private async followNewPrimary(asked = false): Promise<void> {
+    if (this.isReplica || this.fenced || !(asked || this.mustStepDown())) return;
+    this.phase = 'demoting';
+    this.ctx.log.info(
+      { targetPrimary: this.ctx.cluster.status?.targetPrimary },
+      'no longer the primary: stopping PostgreSQL to follow the new one',
+    );
+    await this.stopPostgres(switchoverPlan(this.ctx));
+    await this.releaseLease();
+    const newPrimary = await this.waitForNewPrimary();
+    if (newPrimary === undefined) return;
+    try {
+      this.phase = 'rewinding';
+      try {
+        await rewindFrom(this.ctx, newPrimary);
+      } catch (err) {
+        this.ctx.log.warn({ err: errorMessage(err) }, 'pg_rewind is impossible: cloning the new primary instead');
+        await recloneFrom(this.ctx, newPrimary);
+      }
+      writeConfiguration(this.ctx, this.ctx.options.pgdata, this.source);
+    } catch (err) {
+      this.broken = `demotion failed: ${errorMessage(err)}`;
+      this.ctx.log.error({ err: errorMessage(err) }, 'demotion failed: the data directory needs attention');
+      throw err;
+    }
+    await this.bringUp('starting');
+    this.ctx.log.info({ primary: newPrimary.host }, 'demoted: streaming from the new primary');
+  }
+
+  /** The new primary's address once the Cluster reports it; undefined when shutting down. */
+  private async waitForNewPrimary(): Promise<ReplicaSource | undefined> {
+    const me = this.ctx.options.podName;
+    for (;;) {
+      if (this.shuttingDown) return undefined;
+      const status = this.ctx.cluster.status;
+      const current = status?.currentPrimary;
+      const ip = current === undefined ? undefined : status?.instancesReportedState?.[current]?.ip;
+      if (current !== undefined && current !== me && current === status?.targetPrimary && ip !== undefined) {
+        return { host: ip, port: this.ctx.options.primaryPort };
+      }
+      await sleep(NEW_PRIMARY_POLL_MS);
+      try {
+        setCluster(this.ctx, await this.ctx.source.load());
+      } catch (err) {
+        this.ctx.log.warn({ err: errorMessage(err) }, 'cannot read the Cluster while waiting for the new primary');
+      }
+    }
   }
 
   /** What a primary needs for its replicas; leftovers a replica must not keep. Failures are logged. */
@@ -272,6 +485,7 @@ export class InstanceManager {
       setCluster(this.ctx, cluster);
       const result = await this.applyConfiguration();
       if (wasFenced !== this.fenced) await (this.fenced ? this.fenceNow() : this.unfenceNow());
+      if (this.mustStepDown() && this.phase === 'running') this.scheduleStepDown();
       return result;
     });
   }
@@ -328,6 +542,7 @@ export class InstanceManager {
       if (!this.isReplica) throw new ConflictError('cannot promote: instance is already a primary');
       this.phase = 'promoting';
       try {
+        await this.acquireLease('promotion');
         const timeout = this.ctx.cluster.spec.postgresql?.promotionTimeout ?? 40_000_000;
         this.ctx.log.info('promoting to primary');
         const [row] = await this.ctx.sql.query<{ promoted: boolean }>(
@@ -346,6 +561,27 @@ export class InstanceManager {
       } finally {
         if (this.phase === 'promoting') this.phase = 'running';
       }
+    });
+  }
+
+  /**
+   * The first half of a switchover: stop accepting writes (checkpoint, fast shutdown: the WAL
+   * senders hand every record to the standbys before the postmaster exits) and report where the
+   * WAL ends, so the operator promotes the target only once it has received all of it. The
+   * instance then follows the new primary on its own.
+   */
+  stepDown(): Promise<{ lsn: string }> {
+    return this.exclusive(async () => {
+      if (this.isReplica) throw new ConflictError('cannot step down: instance is not a primary');
+      if (this.fenced) throw new ConflictError('cannot step down: instance is fenced');
+      this.phase = 'demoting';
+      this.ctx.log.info('stepping down: stopping PostgreSQL for a switchover');
+      await this.stopPostgres(switchoverPlan(this.ctx));
+      await this.releaseLease();
+      const lsn = await shutdownCheckpointLsn(this.ctx);
+      this.ctx.log.info({ lsn }, 'stepped down');
+      this.scheduleStepDown(true);
+      return { lsn };
     });
   }
 
@@ -404,12 +640,14 @@ export class InstanceManager {
     this.phase = 'fenced';
     this.ctx.log.info('fencing: stopping PostgreSQL');
     await this.stopPostgres(switchoverPlan(this.ctx));
+    if (!this.isReplica) await this.releaseLease();
   }
 
   private async unfenceNow(): Promise<void> {
     if (this.postmaster !== undefined) return;
     this.wanted = true;
     this.ctx.log.info('unfencing: starting PostgreSQL');
+    if (!this.isReplica) await this.acquireLease('unfenced primary');
     writeConfiguration(this.ctx, this.ctx.options.pgdata, this.isReplica ? this.source : undefined);
     await this.bringUp('starting');
   }
@@ -420,10 +658,13 @@ export class InstanceManager {
   shutdown(): Promise<void> {
     this.stopped ??= (async () => {
       this.shuttingDown = true;
+      clearInterval(this.isolationTimer);
       this.wanted = false;
       this.phase = 'stopping';
       this.ctx.log.info('termination requested: shutting PostgreSQL down');
       await this.stopPostgres(terminationPlan(this.ctx));
+      if (!this.isReplica) await this.releaseLease();
+      this.lease?.stop();
       this.logPipes?.close();
       this.ctx.log.info('instance manager stopped');
     })();

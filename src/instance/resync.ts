@@ -21,6 +21,18 @@ export async function rewindFrom(ctx: InstanceContext, source: ReplicaSource): P
   ctx.log.info({ outcome }, 'pg_rewind succeeded');
 }
 
+/** Where the last (shutdown) checkpoint of a stopped PostgreSQL is, from pg_controldata. */
+export async function shutdownCheckpointLsn(ctx: InstanceContext): Promise<string> {
+  const run = await runToolChecked('pg_controldata failed', join(ctx.binDir, 'pg_controldata'), [ctx.options.pgdata], {
+    user: ctx.podUser,
+    timeoutMs: 30_000,
+    env: { LC_ALL: 'C' }, // the labels parsed below are untranslated only in the C locale
+  });
+  const lsn = /^Latest checkpoint location:\s+(\S+)$/m.exec(run.stdout)?.[1];
+  if (lsn === undefined) throw new Error('pg_controldata reported no checkpoint location');
+  return lsn;
+}
+
 /** Replaces PGDATA with a fresh clone of `source`; the old directory goes only once the clone is complete. */
 export async function recloneFrom(ctx: InstanceContext, source: ReplicaSource): Promise<void> {
   const { pgdata } = ctx.options;

@@ -20,6 +20,7 @@ import { apiErrorMessage, KubeObjectApi } from '../kube/patch.ts';
 import { WorkQueue } from '../kube/work-queue.ts';
 import { componentLogger, type Logger } from '../log/logger.ts';
 import { InstanceClient, type InstanceClientOptions } from './cluster/instance-client.ts';
+import { PrimaryMonitor } from './cluster/primary-monitor.ts';
 import { ClusterReconciler } from './cluster/reconciler.ts';
 import { OPERATOR_VERSION } from './install/version.ts';
 import { LABELS } from './specs/labels.ts';
@@ -27,6 +28,7 @@ import { LABELS } from './specs/labels.ts';
 /** Upstream's leader election ID: the Lease every operator replica competes for. */
 export const LEADER_ELECTION_ID = 'db9c8771.cnpg.io';
 export const DEFAULT_MAX_CONCURRENT_RECONCILES = 10;
+const PRIMARY_STATUS_TIMEOUT_MS = 700;
 
 const CLUSTERS: ResourceRef = { apiVersion: `${GROUP}/${VERSION}`, kind: 'Cluster', plural: 'clusters' };
 /** The kinds a Cluster owns; their events wake the Cluster up. */
@@ -170,6 +172,7 @@ class Workers {
   readonly #log: Logger;
   #queue: WorkQueue | undefined;
   #informers: Informer<KubernetesObject>[] = [];
+  #monitor: PrimaryMonitor | undefined;
 
   constructor(kc: KubeConfig, opts: ControllerOptions, reconciler: ClusterReconciler, log: Logger) {
     this.#kc = kc;
@@ -214,9 +217,20 @@ class Workers {
     });
     this.#informers = [clusters, ...owned];
     await Promise.all(this.#informers.map((i) => i.start()));
+    this.#monitor = new PrimaryMonitor({
+      clusters,
+      core: this.#kc.makeApiClient(CoreV1Api),
+      // Short: a frozen primary must count as failed within the confirmation window.
+      instances: new InstanceClient({ ...this.#opts.instanceClient, statusTimeoutMs: PRIMARY_STATUS_TIMEOUT_MS }),
+      onFailure: (key) => queue.add(key),
+      log: this.#log,
+    });
+    this.#monitor.start();
   }
 
   async stop(): Promise<void> {
+    this.#monitor?.stop();
+    this.#monitor = undefined;
     const informers = this.#informers;
     this.#informers = [];
     await Promise.all(informers.map((i) => i.stop()));

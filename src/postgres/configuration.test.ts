@@ -85,6 +85,37 @@ test('archive_mode follows replica clusters and the skip annotation', () => {
   assert.equal(postgresParameters(skipped, placement).archive_mode, 'off');
 });
 
+test('synchronous_standby_names: ours from the Cluster status, never the user value', () => {
+  const sync = (status: Cluster['status']): Cluster => ({
+    ...cluster(
+      { synchronous_standby_names: '*' },
+      {
+        instances: 3,
+        postgresql: {
+          parameters: { synchronous_standby_names: '*' },
+          synchronous: { method: 'any', number: 1, dataDurability: 'required' },
+        },
+      },
+    ),
+    status,
+  });
+  const p = postgresParameters(
+    sync({
+      currentPrimary: 'pg-1',
+      instanceNames: ['pg-1', 'pg-2', 'pg-3'],
+      instancesStatus: { healthy: ['pg-1', 'pg-2'] },
+    }),
+    placement,
+  );
+  assert.equal(p.synchronous_standby_names, 'ANY 1 ("pg-2","pg-3","pg-1")');
+  assert.match(renderCustomConf(p).text, /^synchronous_standby_names = 'ANY 1 \("pg-2","pg-3","pg-1"\)'$/m);
+  // Without synchronous replication the parameter is left to PostgreSQL's default, whatever the user set.
+  assert.equal(
+    postgresParameters(cluster({ synchronous_standby_names: '*' }), placement).synchronous_standby_names,
+    undefined,
+  );
+});
+
 test('custom.conf is sorted, quoted, and carries the checksum of its settings', () => {
   const a = renderCustomConf({ b: "it's", a: '1' });
   const b = renderCustomConf({ a: '1', b: "it's" });

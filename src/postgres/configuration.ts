@@ -6,6 +6,7 @@ import { createHash } from 'node:crypto';
 import type { Cluster } from '../api/v1/cluster-types.ts';
 import { managedSharedPreloadLibraries, sanitizedParameters } from '../api/v1/postgres-parameters.ts';
 import { quoteConfValue } from './quoting.ts';
+import { synchronousStandbyNames } from './synchronous-standby-names.ts';
 
 export const CUSTOM_CONF = 'custom.conf';
 export const OVERRIDE_CONF = 'override.conf';
@@ -63,6 +64,10 @@ export function postgresParameters(cluster: Cluster, placement: ConfigPlacement)
     params.ssl = 'off';
   }
   if (placement.pgMajor >= 17) params.allow_alter_system = spec.postgresql?.enableAlterSystem ? 'on' : 'off';
+  // Same value on every instance, from the Cluster's status: a reload follows instances coming
+  // and going. Absent (PostgreSQL's '') when synchronous replication is off.
+  const standbyNames = synchronousStandbyNames(cluster);
+  if (standbyNames !== '') params.synchronous_standby_names = standbyNames;
   const name = cluster.metadata?.name;
   if (typeof name === 'string' && name !== '') params.cluster_name = name;
   // The user's libraries first, then the ones managed extensions need, without duplicates.

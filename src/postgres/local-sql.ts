@@ -54,7 +54,9 @@ export class LocalSql {
       user: this.target.user,
       input: script,
       timeoutMs: opts.timeoutMs ?? DEFAULT_TIMEOUT_MS,
-      env: { PGAPPNAME: 'cnpg-instance-manager', PGCONNECT_TIMEOUT: '5' },
+      // The manager's own commits never wait for synchronous standbys (as upstream's maintenance
+      // transactions): bootstrap and role setup happen before any standby can confirm them.
+      env: { PGAPPNAME: 'cnpg-instance-manager', PGCONNECT_TIMEOUT: '5', PGOPTIONS: '-c synchronous_commit=local' },
     });
     if (run.code !== 0) throw new ToolError(`SQL on database "${database}" failed: ${lastWords(run)}`, run);
     return run.stdout;

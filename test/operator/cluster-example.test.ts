@@ -68,7 +68,7 @@ describe('cluster-example', { timeout: 300_000 }, () => {
   it('serves writes on -rw and reads on -ro with the app secret credentials', async () => {
     const secret = await secretData(env, NS, `${NAME}-app`);
     const uri = new URL(secret.uri ?? '');
-    // The URI names `<cluster>-rw.<ns>`, which needs cluster DNS: use its credentials on the cluster IP.
+    // The URI names `<cluster>-rw.<ns>`, which needs cluster DNS.
     assert.equal(uri.hostname, `${NAME}-rw.${NS}`);
     app = {
       user: decodeURIComponent(uri.username),
@@ -77,6 +77,17 @@ describe('cluster-example', { timeout: 300_000 }, () => {
     };
     const rw = await serviceIP(env, NS, `${NAME}-rw`);
     const ro = await serviceIP(env, NS, `${NAME}-ro`);
+    // The URI itself connects once its host name maps to the service (libpq's PGHOSTADDR stands
+    // in for cluster DNS; the host name still names the server, as TLS verification wants).
+    const viaUri = await new Promise<string>((resolve, reject) =>
+      execFile(
+        'psql',
+        ['-X', '-A', '-t', '-d', secret.uri ?? '', '-c', 'SELECT current_user || current_database()'],
+        { env: { ...process.env, PGHOSTADDR: rw, PGCONNECT_TIMEOUT: '5' } },
+        (err, stdout, stderr) => (err ? reject(new Error(stderr || err.message)) : resolve(stdout.trim())),
+      ),
+    );
+    assert.equal(viaUri, `${app.user}${app.db}`);
     await sql(rw, "CREATE TABLE t (v text); INSERT INTO t VALUES ('hello')");
     assert.equal(await sql(rw, 'SELECT pg_is_in_recovery()'), 'f');
     const seen = await waitFor('the row on -ro', async () =>
@@ -146,12 +157,34 @@ describe('cluster-example', { timeout: 300_000 }, () => {
     c = await healthyWith(2);
     assert.deepEqual(c.status?.instanceNames, [`${NAME}-1`, `${NAME}-2`]);
     assert.equal(c.status?.currentPrimary, `${NAME}-1`);
-    const pvcs = await env.core.listNamespacedPersistentVolumeClaim({
-      namespace: NS,
-      labelSelector: `cnpg.io/cluster=${NAME}`,
+    // A removed instance's claims go once its pod has stopped (pvc-protection).
+    await waitFor('the removed instances claims to go', async () => {
+      const pvcs = await env.core.listNamespacedPersistentVolumeClaim({
+        namespace: NS,
+        labelSelector: `cnpg.io/cluster=${NAME}`,
+      });
+      const names = pvcs.items.map((p) => p.metadata?.name).sort();
+      return names.join() === `${NAME}-1,${NAME}-2` || undefined;
     });
-    assert.deepEqual(pvcs.items.map((p) => p.metadata?.name).sort(), [`${NAME}-1`, `${NAME}-2`]);
-    assert.equal(existsSync(join(env.runtime.dir, 'volumes', NS, `${NAME}-5`)), false);
+    await waitFor(
+      'the removed instances volume directories to go',
+      async () => !existsSync(join(env.runtime.dir, 'volumes', NS, `${NAME}-5`)) || undefined,
+    );
+  });
+
+  it('grows every PVC when storage.size grows', async () => {
+    await patchCluster(env, NS, NAME, { spec: { storage: { size: '2Gi' } } });
+    await waitFor('the PVCs to ask for 2Gi', async () => {
+      const pvcs = await env.core.listNamespacedPersistentVolumeClaim({
+        namespace: NS,
+        labelSelector: `cnpg.io/cluster=${NAME}`,
+      });
+      const grown = pvcs.items.filter(
+        (p) => p.spec?.resources?.requests?.storage === '2Gi' && p.status?.capacity?.storage === '2Gi',
+      );
+      return (pvcs.items.length === 2 && grown.length === 2) || undefined;
+    });
+    await healthyWith(2);
   });
 
   it('brings a deleted replica pod back on its own PVC', async () => {

@@ -9,6 +9,7 @@ import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { after, before, describe, it } from 'node:test';
 import {
+  CoordinationV1Api,
   CustomObjectsApi,
   PatchStrategy,
   RbacAuthorizationV1Api,
@@ -23,7 +24,7 @@ import { buildCASecret, buildTLSSecret, clusterAltDNSNames } from '../../src/ope
 import { bootstrapJob } from '../../src/operator/specs/jobs.ts';
 import { instancePod } from '../../src/operator/specs/pods.ts';
 import { buildInstancePvcs } from '../../src/operator/specs/pvcs.ts';
-import { buildRole, buildRoleBinding, buildServiceAccount } from '../../src/operator/specs/rbac.ts';
+import { buildPrimaryLease, buildRole, buildRoleBinding, buildServiceAccount } from '../../src/operator/specs/rbac.ts';
 import { buildApplicationSecret } from '../../src/operator/specs/secrets.ts';
 import { buildDefaultServices } from '../../src/operator/specs/services.ts';
 import { isReady, startTestRuntime, type TestRuntime, waitFor } from '../local/node-harness.ts';
@@ -124,6 +125,10 @@ describe('instance pods and bootstrap jobs on the local runtime', { timeout: 150
     const rbac = t.rt.kubeConfig.makeApiClient(RbacAuthorizationV1Api);
     await rbac.createNamespacedRole({ namespace: NS, body: buildRole(cluster, opts) });
     await rbac.createNamespacedRoleBinding({ namespace: NS, body: buildRoleBinding(cluster, opts) });
+    // The primary Lease an instance must hold to run as primary.
+    await t.rt.kubeConfig
+      .makeApiClient(CoordinationV1Api)
+      .createNamespacedLease({ namespace: NS, body: buildPrimaryLease(cluster, opts) });
     const secret = buildApplicationSecret(cluster, { ...opts, password: PASSWORD });
     assert.ok(secret);
     await t.core.createNamespacedSecret({ namespace: NS, body: secret });

@@ -101,6 +101,8 @@ function immutable(errors: FieldError[], path: string, now: unknown, before: unk
   if (JSON.stringify(now) !== JSON.stringify(before)) errors.push(fieldErr.invalid(path, now, 'field is immutable'));
 }
 
+export const PVC_PROTECTION_FINALIZER = 'kubernetes.io/pvc-protection';
+
 /** Defaults (in place) and checks a built-in object on create (`old` undefined) or update. */
 export function admitBuiltin(
   rt: ResourceType,
@@ -220,8 +222,13 @@ export function admitBuiltin(
       break;
     }
     case 'PersistentVolumeClaim':
-      if (old === undefined) o.status = { phase: 'Pending', ...obj(o.status) };
-      else immutable(errors, 'spec.storageClassName', spec.storageClassName, obj(old.spec).storageClassName);
+      if (old === undefined) {
+        o.status = { phase: 'Pending', ...obj(o.status) };
+        // Kubernetes' StorageObjectInUseProtection: a claim goes only once no pod uses it.
+        const finalizers = o.metadata.finalizers ?? [];
+        if (!finalizers.includes(PVC_PROTECTION_FINALIZER))
+          o.metadata.finalizers = [...finalizers, PVC_PROTECTION_FINALIZER];
+      } else immutable(errors, 'spec.storageClassName', spec.storageClassName, obj(old.spec).storageClassName);
       break;
     case 'RoleBinding':
     case 'ClusterRoleBinding':

@@ -72,6 +72,11 @@ export class InstanceClient {
     await this.#call('POST', podIP, '/pg/promote', this.#operationTimeoutMs);
   }
 
+  /** `POST /pg/stepdown`: a primary stops accepting writes; resolves with where its WAL ends. */
+  async stepDown(podIP: string): Promise<{ lsn: string }> {
+    return (await this.#call('POST', podIP, '/pg/stepdown', this.#operationTimeoutMs)) as { lsn: string };
+  }
+
   /** `POST /pg/demote`: make a former primary follow `primaryHost`. */
   async demote(podIP: string, primaryHost: string): Promise<void> {
     await this.#call('POST', podIP, '/pg/demote', this.#operationTimeoutMs, { primaryHost });

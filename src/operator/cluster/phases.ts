@@ -7,6 +7,7 @@ export const PHASES = {
   upgrading: 'Upgrading cluster',
   waitingForUser: 'Waiting for user action',
   inplacePrimaryRestart: 'Primary instance is being restarted in-place',
+  inplaceDeletePrimary: 'Primary instance is being restarted without a switchover',
   healthy: 'Cluster in healthy state',
   unrecoverable: 'Cluster is unrecoverable and needs manual intervention',
   waitingForInstances: 'Waiting for the instances to become active',
@@ -14,7 +15,11 @@ export const PHASES = {
   cannotCreateObjects: 'Unable to create required cluster objects',
   invalidDefinition: 'Invalid cluster definition',
   switchover: 'Switchover in progress',
+  failingOver: 'Failing over',
 } as const;
+
+/** The phase reason `cnpg restart CLUSTER PRIMARY` writes with inplacePrimaryRestart, as upstream's plugin. */
+export const USER_RESTART_REASON = 'Requested by the user';
 
 export type Phase = (typeof PHASES)[keyof typeof PHASES];
 

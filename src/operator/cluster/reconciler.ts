@@ -10,6 +10,7 @@ import type { ReconcileResult } from '../../kube/work-queue.ts';
 import type { Logger } from '../../log/logger.ts';
 import { ANNOTATIONS, PVC_STATUSES } from '../specs/labels.ts';
 import { guardCluster } from './admission-guard.ts';
+import { PrimaryFailures, reconcilePrimary } from './high-availability.ts';
 import { deleteIfExists, FIELD_MANAGER } from './apply.ts';
 import { createPrimaryInstance, joinReplicaInstance } from './bootstrap.ts';
 import { reconcileCertificates } from './certificates.ts';
@@ -31,6 +32,7 @@ import {
   type ManagedResources,
 } from './resources.ts';
 import { reconcileRoleLabels } from './role-labels.ts';
+import { rolloutPodChanges } from './pod-rollout.ts';
 import { rolloutPendingRestarts } from './rolling-restart.ts';
 import { removeInstance, sacrificialInstance } from './scale-down.ts';
 import { reconcileSecrets } from './secrets.ts';
@@ -56,6 +58,7 @@ export class ClusterReconciler {
   readonly #log: Logger;
   readonly #pollMs: number;
   readonly #healthyResyncMs: number;
+  readonly #failures = new PrimaryFailures();
 
   constructor(opts: ClusterReconcilerOptions) {
     const { pollMs, healthyResyncMs, ...deps } = opts;
@@ -165,6 +168,8 @@ export class ClusterReconciler {
     const states = await collectInstanceStates(ctx, resources.pods);
     const stored = await writeStatus(ctx.objects, ctx.cluster, observedStatus(ctx, resources, states));
     ctx.cluster = { ...ctx.cluster, status: stored.status };
+    const roleChange = await reconcilePrimary(ctx, states, this.#failures);
+    if (roleChange !== undefined) return roleChange;
     await reconcileRoleLabels(ctx, states);
     await expandPvcs(ctx, resources.pvcs);
     return this.#reconcileInstances(ctx, resources, states);
@@ -234,9 +239,11 @@ export class ClusterReconciler {
       return poll;
     }
     if (!instances.every((g) => isPodReady(g.pod))) return poll;
-    const rollout = await rolloutPendingRestarts(ctx, states);
-    if (rollout === 'restarted') return poll;
-    if (rollout === 'waiting') return { requeueAfterMs: this.#healthyResyncMs };
+    for (const rollout of [rolloutPodChanges, rolloutPendingRestarts]) {
+      const outcome = await rollout(ctx, instances, states);
+      if (outcome === 'restarted') return poll;
+      if (outcome === 'waiting') return { requeueAfterMs: this.#healthyResyncMs };
+    }
 
     if (status.phase !== PHASES.healthy || status.phaseReason !== undefined) {
       await registerPhase(ctx.objects, ctx.cluster, PHASES.healthy);

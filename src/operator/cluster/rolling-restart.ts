@@ -1,17 +1,32 @@
 // Applying parameters that need a restart: the replicas reporting `pendingRestart` are restarted
 // one at a time, then the primary, as `primaryUpdateStrategy` and `primaryUpdateMethod` say
-// (unsupervised + restart: in place). Upstream also waits for every instance to report the same
+// (switchover: a replica is promoted and the former primary restarts as a replica; restart: in
+// place). Upstream also waits for every instance to report the same
 // configuration hash; ours differ by design (each instance listens on its own address), so the
 // per-instance pendingRestart is what counts.
 import type { ClusterContext } from './context.ts';
+import type { InstanceGroup } from './resources.ts';
+import { switchoverToBestReplica } from './high-availability.ts';
 import type { InstanceState } from './instance-status.ts';
-import { PHASES } from './phases.ts';
+import { PHASES, USER_RESTART_REASON } from './phases.ts';
 import { registerPhase } from './status-writer.ts';
 
 export type RolloutOutcome = 'none' | 'restarted' | 'waiting';
 
 /** Restart at most one instance that needs it; 'waiting' when the user must act. */
-export async function rolloutPendingRestarts(ctx: ClusterContext, states: InstanceState[]): Promise<RolloutOutcome> {
+export async function rolloutPendingRestarts(
+  ctx: ClusterContext,
+  _groups: InstanceGroup[],
+  states: InstanceState[],
+): Promise<RolloutOutcome> {
+  const status = ctx.cluster.status;
+  if (status?.phase === PHASES.inplacePrimaryRestart && status.phaseReason === USER_RESTART_REASON) {
+    const asked = states.find((s) => s.name === status.currentPrimary && s.podIP !== undefined);
+    if (asked !== undefined) {
+      await restart(ctx, asked, PHASES.inplacePrimaryRestart, `Restarting primary instance ${asked.name}`);
+      return 'restarted';
+    }
+  }
   const pending = states.filter((s) => s.report?.pendingRestart === true && s.podIP !== undefined);
   const replica = pending.filter((s) => s.report?.isPrimary !== true).sort((a, b) => a.name.localeCompare(b.name))[0];
   if (replica !== undefined) {
@@ -31,15 +46,11 @@ export async function rolloutPendingRestarts(ctx: ClusterContext, states: Instan
     );
     return 'waiting';
   }
-  if (spec.primaryUpdateMethod === 'switchover') {
-    await registerPhase(
-      ctx.objects,
-      ctx.cluster,
-      PHASES.waitingForUser,
-      `The primary ${primary.name} needs a restart to apply ${parameters(primary)}: ` +
-        'primaryUpdateMethod switchover is not supported yet (set it to restart, or restart the primary)',
-    );
-    return 'waiting';
+  if (
+    spec.primaryUpdateMethod === 'switchover' &&
+    (await switchoverToBestReplica(ctx, states, primary.name, `applying ${parameters(primary)}`))
+  ) {
+    return 'restarted';
   }
   await restart(ctx, primary, PHASES.inplacePrimaryRestart, `Restarting primary instance ${primary.name}`);
   return 'restarted';

@@ -29,7 +29,12 @@ export function observedStatus(
   const withPvcs = resources.groups.filter((g) => g.pvcs.length > 0);
   const names = withPvcs.map((g) => g.name).sort();
   const reportingPrimaries = primaries(states);
-  const primary = reportingPrimaries.length === 1 ? reportingPrimaries[0] : undefined;
+  // Two instances may report primary for a moment (a replaced primary that has not stepped down
+  // yet): the target is the one that counts.
+  const primary =
+    reportingPrimaries.length === 1
+      ? reportingPrimaries[0]
+      : reportingPrimaries.find((s) => s.name === current.targetPrimary);
   const currentPrimary = primary?.name ?? current.currentPrimary;
   const pvcNames = (status: string) =>
     withPvcs.flatMap((g) => (g.pvcStatus === status ? g.pvcs.map((p) => p.metadata?.name ?? '') : [])).sort();

@@ -57,7 +57,14 @@ describe('instance RBAC', () => {
     assert.equal(role.metadata.name, 'cluster-example');
     assert.equal(role.metadata.labels?.['app.kubernetes.io/managed-by'], 'cloudnative-pg');
     const rules = role.rules ?? [];
-    assert.equal(rules.length, 15);
+    assert.equal(rules.length, 16);
+    // The primary lease, by name only: an instance cannot touch any other lease.
+    assert.deepEqual(rules[15], {
+      apiGroups: ['coordination.k8s.io'],
+      resources: ['leases'],
+      verbs: ['get', 'update'],
+      resourceNames: ['cluster-example'],
+    });
     assert.deepEqual(rules[3], {
       apiGroups: ['postgresql.cnpg.io'],
       resources: ['clusters/status'],

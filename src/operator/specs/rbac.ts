@@ -2,7 +2,14 @@
 // an existing one), and a Role + RoleBinding granting the instance manager what it needs: read its
 // own cluster's secrets and config maps, update its cluster's status, and handle the backups,
 // databases, publications, subscriptions and failover quorum of the namespace.
-import type { V1ObjectMeta, V1PolicyRule, V1Role, V1RoleBinding, V1ServiceAccount } from '@kubernetes/client-node';
+import type {
+  V1Lease,
+  V1ObjectMeta,
+  V1PolicyRule,
+  V1Role,
+  V1RoleBinding,
+  V1ServiceAccount,
+} from '@kubernetes/client-node';
 import type { Backup } from '../../api/v1/backup-types.ts';
 import type { AzureCredentials, GoogleCredentials, S3Credentials } from '../../api/v1/barman-types.ts';
 import type { Cluster } from '../../api/v1/cluster-types.ts';
@@ -124,7 +131,16 @@ export function instanceRoleRules(cluster: Cluster, backupOrigin?: Backup): V1Po
     rule(GROUP, 'subscriptions/status', statusVerbs),
     rule(GROUP, 'failoverquorums', ['get', 'list', 'watch'], [name]),
     rule(GROUP, 'failoverquorums/status', [...statusVerbs, 'watch'], [name]),
+    // The primary lease the operator creates: instances take and renew it, nothing else.
+    rule('coordination.k8s.io', 'leases', ['get', 'update'], [name]),
   ];
+}
+
+/** The primary Lease named after the cluster (spec.primaryLease); no holder until a primary starts. */
+export function buildPrimaryLease(cluster: Cluster, opts: InheritanceOptions): WithMeta<V1Lease> {
+  const metadata: V1ObjectMeta = { name: clusterName(cluster), namespace: clusterNamespace(cluster) };
+  setInheritedDataAndOwnership(metadata, cluster, opts);
+  return { apiVersion: 'coordination.k8s.io/v1', kind: 'Lease', metadata, spec: {} };
 }
 
 type WithMeta<T> = T & { metadata: V1ObjectMeta };

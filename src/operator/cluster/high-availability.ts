@@ -1,0 +1,241 @@
+// Keeping a primary: failover when the current primary fails, switchover when the user (or a
+// rolling update) names another target. Upstream's protocol through the status: `targetPrimary`
+// becomes `pending` while a failover picks the most advanced replica, then names it; the former
+// primary's instance manager sees that it is no longer the target, stops PostgreSQL and rejoins
+// as a standby. The role labels move as soon as roles change, so `-rw` follows at once.
+import type { ReconcileResult } from '../../kube/work-queue.ts';
+import { compareLsn } from '../../postgres/lsn.ts';
+import { ANNOTATIONS, INSTANCE_ROLES, instanceRoleLabels } from '../specs/labels.ts';
+import { MERGE_PATCH } from './apply.ts';
+import type { ClusterContext } from './context.ts';
+import type { InstanceState } from './instance-status.ts';
+import { PHASES } from './phases.ts';
+import { writeStatus } from './status-writer.ts';
+
+/** Upstream's PendingFailoverMarker. */
+export const PENDING_FAILOVER = 'pending';
+
+/**
+ * How long a primary must keep failing before a failover: a single missed status read (a GC pause,
+ * a slow disk) must not cost a promotion. The operator's primary monitor reads every 250 ms.
+ */
+export const FAILURE_CONFIRM_MS = 1_000;
+/** How long a switchover waits for the target to receive the old primary's last WAL. */
+const CATCH_UP_TIMEOUT_MS = 60_000;
+const QUICK = { requeueAfterMs: 200 } as const;
+
+/** When each cluster's primary was first seen failing (in memory: a new leader starts afresh). */
+export class PrimaryFailures {
+  readonly #since = new Map<string, number>();
+
+  failingFor(key: string, now: number): number {
+    const since = this.#since.get(key) ?? now;
+    this.#since.set(key, since);
+    return now - since;
+  }
+
+  clear(key: string): void {
+    this.#since.delete(key);
+  }
+}
+
+/** The instances named in the `cnpg.io/fencedInstances` annotation (`*` is every instance). */
+export function fencedInstances(ctx: ClusterContext): { all: boolean; names: Set<string> } {
+  const raw = ctx.cluster.metadata?.annotations?.[ANNOTATIONS.fencedInstances];
+  let list: unknown = [];
+  try {
+    list = raw ? JSON.parse(raw) : [];
+  } catch {
+    list = [];
+  }
+  const names = new Set(Array.isArray(list) ? list.filter((n): n is string => typeof n === 'string') : []);
+  return { all: names.has('*'), names };
+}
+
+const isFenced = (ctx: ClusterContext, name: string) => {
+  const f = fencedInstances(ctx);
+  return f.all || f.names.has(name);
+};
+
+/** One HA step; a result when this pass must stop here (a role change is under way). */
+export async function reconcilePrimary(
+  ctx: ClusterContext,
+  states: InstanceState[],
+  failures: PrimaryFailures,
+): Promise<ReconcileResult | undefined> {
+  const status = ctx.cluster.status ?? {};
+  const current = status.currentPrimary;
+  const target = status.targetPrimary;
+  const key = `${ctx.namespace}/${ctx.name}`;
+  if (current === undefined || target === undefined) return undefined; // still bootstrapping
+  if (target === PENDING_FAILOVER) return promoteMostAdvanced(ctx, states, current);
+  if (target !== current) return switchTo(ctx, states, current, target);
+
+  const primary = states.find((s) => s.name === current);
+  const restartingOnPurpose =
+    status.phase === PHASES.inplaceDeletePrimary || status.phase === PHASES.inplacePrimaryRestart;
+  if (primary?.report?.isPrimary === true || isFenced(ctx, current) || restartingOnPurpose) {
+    failures.clear(key);
+    if (status.currentPrimaryFailingSinceTimestamp !== undefined) {
+      await writeStatus(ctx.objects, ctx.cluster, { currentPrimaryFailingSinceTimestamp: undefined });
+    }
+    return undefined;
+  }
+  if (candidates(ctx, states, current).length === 0) return undefined; // nobody could take over
+  const failingMs = failures.failingFor(key, Date.now());
+  const delayMs = (ctx.cluster.spec.failoverDelay ?? 0) * 1000;
+  if (status.currentPrimaryFailingSinceTimestamp === undefined) {
+    await writeStatus(ctx.objects, ctx.cluster, {
+      currentPrimaryFailingSinceTimestamp: new Date(Date.now() - failingMs).toISOString(),
+    });
+  }
+  if (failingMs < FAILURE_CONFIRM_MS + delayMs) return QUICK;
+  failures.clear(key);
+  const reason = primary?.error ?? 'pod not running';
+  ctx.log.warn({ primary: current, reason, failingMs }, 'primary failed: failing over');
+  // First make sure -rw no longer reaches it, then record the pending failover.
+  await setRole(ctx, current, INSTANCE_ROLES.replica);
+  ctx.cluster = await writeStatus(ctx.objects, ctx.cluster, {
+    targetPrimary: PENDING_FAILOVER,
+    targetPrimaryTimestamp: new Date().toISOString(),
+    phase: PHASES.failingOver,
+    phaseReason: `Failing over from ${current}`,
+  });
+  return promoteMostAdvanced(ctx, states, current);
+}
+
+/**
+ * Starts a switchover to the best replica (a primary update with `primaryUpdateMethod:
+ * switchover`); false when no replica could take over.
+ */
+export async function switchoverToBestReplica(
+  ctx: ClusterContext,
+  states: InstanceState[],
+  primary: string,
+  reason: string,
+): Promise<boolean> {
+  const [chosen] = candidates(ctx, states, primary)
+    .filter((s) => s.ready)
+    .sort(electionOrder);
+  if (chosen === undefined) return false;
+  ctx.log.info({ from: primary, to: chosen.name, reason }, 'switching over to update the primary');
+  ctx.cluster = await writeStatus(ctx.objects, ctx.cluster, {
+    targetPrimary: chosen.name,
+    targetPrimaryTimestamp: new Date().toISOString(),
+    phase: PHASES.switchover,
+    phaseReason: `Switching over to ${chosen.name}: ${reason}`,
+  });
+  return true;
+}
+
+/** Replicas that may become primary: answering, not fenced, not the failed primary. */
+function candidates(ctx: ClusterContext, states: InstanceState[], failed: string): InstanceState[] {
+  return states.filter(
+    (s) =>
+      s.name !== failed &&
+      s.report !== undefined &&
+      !s.report.isPrimary &&
+      s.podIP !== undefined &&
+      !isFenced(ctx, s.name),
+  );
+}
+
+/** Upstream's election: streaming replicas first, then the most WAL received, then replayed. */
+function electionOrder(a: InstanceState, b: InstanceState): number {
+  const ra = a.report;
+  const rb = b.report;
+  if ((ra?.isWalReceiverActive ?? false) !== (rb?.isWalReceiverActive ?? false))
+    return ra?.isWalReceiverActive ? -1 : 1;
+  return (
+    compareLsn(rb?.receivedLsn, ra?.receivedLsn) ||
+    compareLsn(rb?.replayLsn, ra?.replayLsn) ||
+    a.name.localeCompare(b.name)
+  );
+}
+
+async function promoteMostAdvanced(
+  ctx: ClusterContext,
+  states: InstanceState[],
+  failed: string,
+): Promise<ReconcileResult> {
+  const [chosen] = candidates(ctx, states, failed).sort(electionOrder);
+  if (chosen === undefined) {
+    ctx.log.warn({ failed }, 'failover pending: no replica can be promoted yet');
+    return { requeueAfterMs: 1_000 };
+  }
+  ctx.log.info(
+    { from: failed, to: chosen.name, lsn: chosen.report?.receivedLsn },
+    'promoting the most advanced replica',
+  );
+  ctx.cluster = await writeStatus(ctx.objects, ctx.cluster, {
+    targetPrimary: chosen.name,
+    targetPrimaryTimestamp: new Date().toISOString(),
+    phase: PHASES.failingOver,
+    phaseReason: `Failing over from ${failed} to ${chosen.name}`,
+  });
+  await promote(ctx, chosen);
+  return QUICK;
+}
+
+/** A switchover to `target`: the old primary steps down, the target catches up and is promoted. */
+async function switchTo(
+  ctx: ClusterContext,
+  states: InstanceState[],
+  current: string,
+  target: string,
+): Promise<ReconcileResult> {
+  const next = states.find((s) => s.name === target);
+  if (next?.report?.isPrimary === true) return QUICK; // promoted: the status catches up this pass
+  if (next?.report === undefined || next.podIP === undefined) {
+    ctx.log.warn({ target, reason: next?.error ?? 'no such instance' }, 'switchover waits for its target');
+    return { requeueAfterMs: 1_000 };
+  }
+  const old = states.find((s) => s.name === current);
+  let lsn: string | undefined;
+  if (old?.report?.isPrimary === true && old.podIP !== undefined) {
+    if (ctx.cluster.status?.phase !== PHASES.switchover) {
+      ctx.cluster = await writeStatus(ctx.objects, ctx.cluster, {
+        phase: PHASES.switchover,
+        phaseReason: `Switching over to ${target}`,
+      });
+    }
+    ctx.log.info({ from: current, to: target }, 'switchover: the primary steps down');
+    // The label moves only once it stopped: the standbys stream through -rw, and the service
+    // closes the connections of a pod it no longer selects, which would cut them off the last WAL.
+    lsn = (await ctx.instances.stepDown(old.podIP)).lsn;
+    await setRole(ctx, current, INSTANCE_ROLES.replica);
+  }
+  if (lsn !== undefined) await waitForWal(ctx, next.podIP, lsn);
+  await promote(ctx, next);
+  return QUICK;
+}
+
+/** Waits until the replica at `podIP` has received WAL up to `lsn`. */
+async function waitForWal(ctx: ClusterContext, podIP: string, lsn: string): Promise<void> {
+  const deadline = Date.now() + CATCH_UP_TIMEOUT_MS;
+  for (;;) {
+    const report = await ctx.instances.status(podIP).catch(() => undefined);
+    const received = report?.receivedLsn ?? report?.replayLsn;
+    if (received !== undefined && compareLsn(received, lsn) >= 0) return;
+    if (Date.now() > deadline) throw new Error(`the switchover target did not receive the WAL up to ${lsn} in time`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+async function promote(ctx: ClusterContext, chosen: InstanceState): Promise<void> {
+  await ctx.instances.promote(chosen.podIP as string);
+  await setRole(ctx, chosen.name, INSTANCE_ROLES.primary);
+  ctx.log.info({ primary: chosen.name }, 'new primary promoted');
+}
+
+async function setRole(ctx: ClusterContext, pod: string, role: string): Promise<void> {
+  try {
+    await ctx.core.patchNamespacedPod(
+      { name: pod, namespace: ctx.namespace, body: { metadata: { labels: instanceRoleLabels(role) } } },
+      MERGE_PATCH,
+    );
+  } catch (err) {
+    // A deleted pod reaches no client anyway.
+    ctx.log.debug({ pod, err: err instanceof Error ? err.message : String(err) }, 'role label not changed');
+  }
+}
