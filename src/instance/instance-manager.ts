@@ -43,6 +43,10 @@ const LEASE_WAIT_MARGIN_SECONDS = 10;
 const ISOLATION_STOP_SECONDS = 5;
 /** Upstream's PendingFailoverMarker in `status.targetPrimary`. */
 const PENDING_FAILOVER = 'pending';
+/** Upstream's phase while the operator replaces a failed primary (this one, seen as failed). */
+const FAILING_OVER_PHASE = 'Failing over';
+/** Failed isolation checks in a row before a primary counts as isolated (a thawed process fails one). */
+const ISOLATION_FAILED_CHECKS = 3;
 
 /** What the manager is doing besides running PostgreSQL; anything but `running` makes it not ready. */
 export type Phase =
@@ -111,6 +115,7 @@ export class InstanceManager {
   private isolatedSince: number | undefined;
   private isolationTimer: NodeJS.Timeout | undefined;
   private checkingIsolation = false;
+  private isolationFailures = 0;
   /** Undefined without an API server (a --cluster-file instance): nothing to coordinate with. */
   private readonly lease: PrimaryLease | undefined;
 
@@ -232,6 +237,7 @@ export class InstanceManager {
     try {
       if (await reachesClusterOrPeers(this.ctx)) {
         this.isolatedSince = undefined;
+        this.isolationFailures = 0;
         if (this.phase === 'isolated') {
           this.ctx.log.info('the API server or a peer answers again: leaving isolation');
           await this.exclusive(async () => {
@@ -244,7 +250,15 @@ export class InstanceManager {
         return;
       }
       this.isolatedSince ??= Date.now();
-      if (this.phase !== 'running' || Date.now() - this.isolatedSince < ISOLATION_GRACE_MS) return;
+      this.isolationFailures++;
+      const isolatedFor = Date.now() - this.isolatedSince;
+      if (
+        this.phase !== 'running' ||
+        isolatedFor < ISOLATION_GRACE_MS ||
+        this.isolationFailures < ISOLATION_FAILED_CHECKS
+      ) {
+        return;
+      }
       this.ctx.log.error(
         { isolatedMs: Date.now() - this.isolatedSince },
         'isolated primary: neither the API server nor any peer answers; stopping PostgreSQL',
@@ -346,7 +360,11 @@ export class InstanceManager {
     const status = this.ctx.cluster.status;
     const target = status?.targetPrimary;
     if (this.isReplica || target === undefined || target === '' || target === me) return false;
-    return target === PENDING_FAILOVER || (status?.currentPrimary !== undefined && status.currentPrimary !== me);
+    return (
+      target === PENDING_FAILOVER ||
+      status?.phase === FAILING_OVER_PHASE ||
+      (status?.currentPrimary !== undefined && status.currentPrimary !== me)
+    );
   }
 
   /** Queues the step-down once (the Cluster watch may report the new target many times). */

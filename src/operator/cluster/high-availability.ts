@@ -193,6 +193,13 @@ async function switchTo(
   const old = states.find((s) => s.name === current);
   let lsn: string | undefined;
   if (old?.report?.isPrimary === true && old.podIP !== undefined) {
+    // The target must be streaming from the old primary before it stops, or it would miss the
+    // last WAL (after an interrupted failover the old primary may have lost its label: give it back).
+    if (next.report.isWalReceiverActive !== true) {
+      await setRole(ctx, current, INSTANCE_ROLES.primary);
+      ctx.log.info({ target }, 'switchover waits for its target to stream from the primary');
+      return { requeueAfterMs: 500 };
+    }
     if (ctx.cluster.status?.phase !== PHASES.switchover) {
       ctx.cluster = await writeStatus(ctx.objects, ctx.cluster, {
         phase: PHASES.switchover,
