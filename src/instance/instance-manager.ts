@@ -680,7 +680,11 @@ export class InstanceManager {
       this.wanted = false;
       this.phase = 'stopping';
       this.ctx.log.info('termination requested: shutting PostgreSQL down');
-      await this.stopPostgres(terminationPlan(this.ctx));
+      // A primary with replicas and an operator skips the smart stage: a replica takes over once it
+      // stopped (and released the lease), so waiting for sessions would only prolong the outage.
+      const plan = terminationPlan(this.ctx);
+      const replaced = !this.isReplica && (this.ctx.cluster.spec.instances ?? 1) > 1 && this.lease !== undefined;
+      await this.stopPostgres(replaced ? { ...plan, smartSeconds: 0 } : plan);
       if (!this.isReplica) await this.releaseLease();
       this.lease?.stop();
       this.logPipes?.close();
