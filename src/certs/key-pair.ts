@@ -90,9 +90,14 @@ async function selfSignedCa(keys: CryptoKeys, commonName: string, unit: string, 
 }
 
 /** A self-signed CA named `CN=<commonName>, OU=<unit>` (upstream: the cluster and its namespace). */
-export async function createRootCA(commonName: string, unit: string, now = new Date()): Promise<KeyPair> {
+export async function createRootCA(
+  commonName: string,
+  unit: string,
+  now = new Date(),
+  days = CERTIFICATE_DURATION_DAYS,
+): Promise<KeyPair> {
   const keys = await newKeys();
-  const cert = await selfSignedCa(keys, commonName, unit, validityFrom(now));
+  const cert = await selfSignedCa(keys, commonName, unit, validityFrom(now, days));
   return { certPem: cert.toString('pem'), keyPem: await keyPem(keys.privateKey) };
 }
 
@@ -149,9 +154,14 @@ async function issueLeaf(
 }
 
 /** A new key and a certificate for it signed by `ca` (which must carry its key). */
-export async function createLeaf(ca: KeyPair, req: LeafRequest, now = new Date()): Promise<KeyPair> {
+export async function createLeaf(
+  ca: KeyPair,
+  req: LeafRequest,
+  now = new Date(),
+  days = CERTIFICATE_DURATION_DAYS,
+): Promise<KeyPair> {
   const keys = await newKeys();
-  const cert = await issueLeaf(ca, req, keys.publicKey, validityFrom(now));
+  const cert = await issueLeaf(ca, req, keys.publicKey, validityFrom(now, days));
   return { certPem: cert.toString('pem'), keyPem: await keyPem(keys.privateKey) };
 }
 
