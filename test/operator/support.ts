@@ -9,7 +9,7 @@ import { parseAllDocuments } from 'yaml';
 import type { Cluster } from '../../src/api/v1/cluster-types.ts';
 import { KubeObjectApi } from '../../src/kube/patch.ts';
 import { applyObject, installCrds } from '../../src/local/apply.ts';
-import { componentLogger } from '../../src/log/logger.ts';
+import { componentLogger, type Logger } from '../../src/log/logger.ts';
 import { type RunningController, startController } from '../../src/operator/controller.ts';
 import { startTestRuntime, type TestRuntime, waitFor } from '../local/node-harness.ts';
 import { SAMPLES_DIR } from '../support/samples.ts';
@@ -27,17 +27,23 @@ export interface OperatorEnv {
 
 const quiet = process.env.CNPG_TEST_LOG === '1' ? 'info' : 'error';
 
-export async function startOperatorEnv(): Promise<OperatorEnv> {
+export interface OperatorEnvOptions {
+  /** The credentials the operator runs with, set up on the admin's (default: the admin's own). */
+  operatorKubeConfig?: (admin: KubeConfig) => Promise<KubeConfig>;
+  logger?: Logger;
+}
+
+export async function startOperatorEnv(opts: OperatorEnvOptions = {}): Promise<OperatorEnv> {
   const runtime = await startTestRuntime();
   try {
     const kc = runtime.rt.kubeConfig;
     await installCrds(kc);
     const controller = await startController({
-      kubeConfig: kc,
+      kubeConfig: opts.operatorKubeConfig === undefined ? kc : await opts.operatorKubeConfig(kc),
       maxConcurrentReconciles: 4,
       pollMs: 300,
       healthyResyncMs: 1_000,
-      logger: componentLogger('controller', {}, { level: quiet }),
+      logger: opts.logger ?? componentLogger('controller', {}, { level: quiet }),
     });
     await controller.ready;
     return {

@@ -13,10 +13,8 @@ import { join } from 'node:path';
 import { connect as tlsConnect } from 'node:tls';
 import { CoreV1Api, KubeConfig, type KubernetesObject } from '@kubernetes/client-node';
 import type { Cluster } from '../../src/api/v1/cluster-types.ts';
-import { KubeObjectApi } from '../../src/kube/patch.ts';
-import { applyObject, installCrds } from '../../src/local/apply.ts';
+import { applyObject } from '../../src/local/apply.ts';
 import { componentLogger } from '../../src/log/logger.ts';
-import { type RunningController, startController } from '../../src/operator/controller.ts';
 import {
   OPERATOR_NAMESPACE,
   OPERATOR_SERVICE_ACCOUNT,
@@ -25,20 +23,14 @@ import {
   operatorNamespace,
   operatorServiceAccount,
 } from '../../src/operator/install/manifests.ts';
-import { startTestRuntime, type TestRuntime, waitFor } from '../local/node-harness.ts';
+import { waitFor } from '../local/node-harness.ts';
+import { type OperatorEnv, startOperatorEnv } from '../operator/support.ts';
 
 export { waitFor };
 
-export interface SecurityEnv {
-  runtime: TestRuntime;
-  /** Admin credentials: the test's own view, never the operator's. */
-  kc: KubeConfig;
-  core: CoreV1Api;
-  objects: KubeObjectApi;
-  controller: RunningController;
+export interface SecurityEnv extends OperatorEnv {
   /** Every line the operator logged. */
   operatorLog: string[];
-  stop(): Promise<void>;
 }
 
 /** A kubeconfig for the API server of `admin` authenticating with `token`. */
@@ -67,49 +59,32 @@ export async function serviceAccountToken(core: CoreV1Api, namespace: string, na
   return token;
 }
 
+/**
+ * The operator end-to-end environment with the operator running as its ServiceAccount, bound to
+ * exactly the generated ClusterRole (the test keeps the admin credentials), its log captured.
+ */
 export async function startSecurityEnv(): Promise<SecurityEnv> {
-  const runtime = await startTestRuntime();
-  try {
-    const kc = runtime.rt.kubeConfig;
-    const core = kc.makeApiClient(CoreV1Api);
-    await installCrds(kc);
-    for (const o of [
-      operatorNamespace(),
-      operatorServiceAccount(),
-      operatorClusterRole(),
-      operatorClusterRoleBinding(),
-    ]) {
-      await applyObject(kc, o as KubernetesObject);
-    }
-    const token = await serviceAccountToken(core, OPERATOR_NAMESPACE, OPERATOR_SERVICE_ACCOUNT);
-    const operatorLog: string[] = [];
-    const controller = await startController({
-      kubeConfig: tokenKubeConfig(kc, token),
-      maxConcurrentReconciles: 4,
-      pollMs: 300,
-      healthyResyncMs: 1_000,
-      logger: componentLogger('controller', {}, { level: 'info', destination: { write: (l) => operatorLog.push(l) } }),
-    });
-    await controller.ready;
-    return {
-      runtime,
-      kc,
-      core,
-      objects: KubeObjectApi.forConfig(kc),
-      controller,
-      operatorLog,
-      stop: async () => {
-        try {
-          await controller.stop();
-        } finally {
-          await runtime.stop();
-        }
-      },
-    };
-  } catch (err) {
-    await runtime.stop();
-    throw err;
-  }
+  const operatorLog: string[] = [];
+  const env = await startOperatorEnv({
+    operatorKubeConfig: async (kc) => {
+      for (const o of [
+        operatorNamespace(),
+        operatorServiceAccount(),
+        operatorClusterRole(),
+        operatorClusterRoleBinding(),
+      ]) {
+        await applyObject(kc, o as KubernetesObject);
+      }
+      const token = await serviceAccountToken(
+        kc.makeApiClient(CoreV1Api),
+        OPERATOR_NAMESPACE,
+        OPERATOR_SERVICE_ACCOUNT,
+      );
+      return tokenKubeConfig(kc, token);
+    },
+    logger: componentLogger('controller', {}, { level: 'info', destination: { write: (l) => operatorLog.push(l) } }),
+  });
+  return { ...env, operatorLog };
 }
 
 export function clusterManifest(name: string, namespace: string, spec: Record<string, unknown>): KubernetesObject {
