@@ -29,7 +29,7 @@ import {
 } from '../local/daemon.ts';
 import { reapOrphanProcesses } from '../local/node/node-agent.ts';
 import { startLocalRuntime } from '../local/runtime.ts';
-import { PHASES } from '../operator/cluster/phases.ts';
+import { PHASES } from '../api/v1/cluster-phases.ts';
 import {
   OPERATOR_DEPLOYMENT,
   OPERATOR_NAMESPACE,

@@ -2,6 +2,7 @@
 // status names the new target primary and the operator does the rest (the primary steps down,
 // the target catches up and is promoted, the former primary follows it).
 import type { Command } from 'commander';
+import { PHASES } from '../api/v1/cluster-phases.ts';
 import { API_VERSION } from '../api/v1/kind-definition.ts';
 import { KubeObjectApi, updateStatus } from '../kube/patch.ts';
 import type { StoredCluster } from '../operator/cluster/status-writer.ts';
@@ -13,8 +14,6 @@ import {
   runVerb,
   withKubeTargetOptions,
 } from './kube-target.ts';
-
-const SWITCHOVER_PHASE = 'Switchover in progress';
 
 export async function requestSwitchover(
   objects: KubeObjectApi,
@@ -39,7 +38,7 @@ export async function requestSwitchover(
         ...status,
         targetPrimary: instance,
         targetPrimaryTimestamp: new Date().toISOString(),
-        phase: SWITCHOVER_PHASE,
+        phase: PHASES.switchover,
         phaseReason: `Switching over to ${instance}`,
       };
     }),

@@ -8,7 +8,7 @@ import { CoreV1Api, PatchStrategy } from '@kubernetes/client-node';
 import type { Command } from 'commander';
 import { API_VERSION } from '../api/v1/kind-definition.ts';
 import { KubeObjectApi, updateStatus } from '../kube/patch.ts';
-import { USER_RESTART_REASON } from '../operator/cluster/phases.ts';
+import { PHASES, USER_RESTART_REASON } from '../api/v1/cluster-phases.ts';
 import type { StoredCluster } from '../operator/cluster/status-writer.ts';
 import { ANNOTATIONS } from '../operator/specs/labels.ts';
 import {
@@ -19,8 +19,6 @@ import {
   runVerb,
   withKubeTargetOptions,
 } from './kube-target.ts';
-
-const INPLACE_RESTART_PHASE = 'Primary instance is being restarted in-place';
 
 function clusterRef(namespace: string, name: string) {
   return { apiVersion: API_VERSION, kind: 'Cluster', metadata: { name, namespace } };
@@ -54,7 +52,7 @@ async function restartInstance(
   }
   await updateStatus<StoredCluster>(objects, clusterRef(namespace, cluster), (c) => ({
     ...c.status,
-    phase: INPLACE_RESTART_PHASE,
+    phase: PHASES.inplacePrimaryRestart,
     phaseReason: USER_RESTART_REASON,
   }));
   return `primary ${instance} restart requested`;

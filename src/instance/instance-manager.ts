@@ -3,6 +3,7 @@
 // when asked, serves probes and status, and stops PostgreSQL in stages on SIGTERM.
 import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
+import { PENDING_FAILOVER, PHASES } from '../api/v1/cluster-phases.ts';
 import type { Cluster } from '../api/v1/cluster-types.ts';
 import { type InstanceContext, setCluster } from './context.ts';
 import { checkExistingDataDirectory, ensureScratchDirectories } from './data-directory.ts';
@@ -41,10 +42,6 @@ const NEW_PRIMARY_POLL_MS = 250;
 const LEASE_WAIT_MARGIN_SECONDS = 10;
 /** An isolated primary's shutdown budget: fast, then immediate (its writes may not count any more). */
 const ISOLATION_STOP_SECONDS = 5;
-/** Upstream's PendingFailoverMarker in `status.targetPrimary`. */
-const PENDING_FAILOVER = 'pending';
-/** Upstream's phase while the operator replaces a failed primary (this one, seen as failed). */
-const FAILING_OVER_PHASE = 'Failing over';
 /** Failed isolation checks in a row before a primary counts as isolated (a thawed process fails one). */
 const ISOLATION_FAILED_CHECKS = 3;
 
@@ -362,7 +359,7 @@ export class InstanceManager {
     if (this.isReplica || target === undefined || target === '' || target === me) return false;
     return (
       target === PENDING_FAILOVER ||
-      status?.phase === FAILING_OVER_PHASE ||
+      status?.phase === PHASES.failingOver ||
       (status?.currentPrimary !== undefined && status.currentPrimary !== me)
     );
   }

@@ -28,14 +28,14 @@ export async function reachesClusterOrPeers(ctx: InstanceContext): Promise<boole
   const peers = Object.entries(ctx.cluster.status?.instancesReportedState ?? {})
     .filter(([name, state]) => name !== me && state.ip !== undefined)
     .map(([, state]) => state.ip as string);
-  const answers = await Promise.all(peers.map((ip) => pingPeer(ctx, ip, timeoutMs)));
+  const caFile = join(ctx.certificatesDir, CERTIFICATE_FILES.serverCA);
+  const ca = existsSync(caFile) ? readFileSync(caFile, 'utf8') : undefined;
+  const answers = await Promise.all(peers.map((ip) => pingPeer(ip, ca, timeoutMs)));
   return answers.some((ok) => ok);
 }
 
 /** `GET /failsafe` on a peer's instance manager (HTTPS, its certificate checked against our CA). */
-function pingPeer(ctx: InstanceContext, ip: string, timeoutMs: number): Promise<boolean> {
-  const caFile = join(ctx.certificatesDir, CERTIFICATE_FILES.serverCA);
-  const ca = existsSync(caFile) ? readFileSync(caFile, 'utf8') : undefined;
+function pingPeer(ip: string, ca: string | undefined, timeoutMs: number): Promise<boolean> {
   return new Promise((resolve) => {
     const req = request(
       `https://${ip}:${STATUS_PORT}/failsafe`,

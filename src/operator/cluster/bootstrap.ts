@@ -5,7 +5,7 @@ import { serviceReadWriteName } from '../specs/names.ts';
 import { bootstrapJob, type BootstrapJobKind } from '../specs/jobs.ts';
 import { createIfMissing } from './apply.ts';
 import type { ClusterContext } from './context.ts';
-import { PHASES } from './phases.ts';
+import { PHASES } from '../../api/v1/cluster-phases.ts';
 import { createInstancePvcs } from './pvcs.ts';
 import { type StoredCluster, writeStatus } from './status-writer.ts';
 

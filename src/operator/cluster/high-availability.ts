@@ -9,11 +9,8 @@ import { ANNOTATIONS, INSTANCE_ROLES, instanceRoleLabels } from '../specs/labels
 import { MERGE_PATCH } from './apply.ts';
 import type { ClusterContext } from './context.ts';
 import type { InstanceState } from './instance-status.ts';
-import { PHASES } from './phases.ts';
+import { PENDING_FAILOVER, PHASES } from '../../api/v1/cluster-phases.ts';
 import { writeStatus } from './status-writer.ts';
-
-/** Upstream's PendingFailoverMarker. */
-export const PENDING_FAILOVER = 'pending';
 
 /**
  * How long a primary must keep failing before a failover: a single missed status read (a GC pause,

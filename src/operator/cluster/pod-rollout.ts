@@ -7,7 +7,7 @@ import { primaryHost } from './bootstrap.ts';
 import type { ClusterContext } from './context.ts';
 import { switchoverToBestReplica } from './high-availability.ts';
 import type { InstanceState } from './instance-status.ts';
-import { PHASES } from './phases.ts';
+import { PHASES } from '../../api/v1/cluster-phases.ts';
 import { desiredPod, podDrift } from './pods.ts';
 import type { InstanceGroup } from './resources.ts';
 import type { RolloutOutcome } from './rolling-restart.ts';

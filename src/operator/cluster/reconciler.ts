@@ -18,7 +18,7 @@ import type { ClusterContext, ReconcilerDeps } from './context.ts';
 import { collectInstanceStates, type InstanceState, primaries, reporting } from './instance-status.ts';
 import { jobFailureReason } from './job-outcomes.ts';
 import { reconcilePdbs } from './pdbs.ts';
-import { PHASES } from './phases.ts';
+import { PHASES } from '../../api/v1/cluster-phases.ts';
 import { createMissingPods, deleteTerminatedPods } from './pods.ts';
 import { expandPvcs, markPvcReady } from './pvcs.ts';
 import { reconcileRbac } from './rbac.ts';
@@ -239,8 +239,9 @@ export class ClusterReconciler {
       return poll;
     }
     if (!instances.every((g) => isPodReady(g.pod))) return poll;
-    for (const rollout of [rolloutPodChanges, rolloutPendingRestarts]) {
-      const outcome = await rollout(ctx, instances, states);
+    const rollouts = [() => rolloutPodChanges(ctx, instances, states), () => rolloutPendingRestarts(ctx, states)];
+    for (const rollout of rollouts) {
+      const outcome = await rollout();
       if (outcome === 'restarted') return poll;
       if (outcome === 'waiting') return { requeueAfterMs: this.#healthyResyncMs };
     }

@@ -5,20 +5,15 @@
 // configuration hash; ours differ by design (each instance listens on its own address), so the
 // per-instance pendingRestart is what counts.
 import type { ClusterContext } from './context.ts';
-import type { InstanceGroup } from './resources.ts';
 import { switchoverToBestReplica } from './high-availability.ts';
 import type { InstanceState } from './instance-status.ts';
-import { PHASES, USER_RESTART_REASON } from './phases.ts';
+import { PHASES, USER_RESTART_REASON } from '../../api/v1/cluster-phases.ts';
 import { registerPhase } from './status-writer.ts';
 
 export type RolloutOutcome = 'none' | 'restarted' | 'waiting';
 
 /** Restart at most one instance that needs it; 'waiting' when the user must act. */
-export async function rolloutPendingRestarts(
-  ctx: ClusterContext,
-  _groups: InstanceGroup[],
-  states: InstanceState[],
-): Promise<RolloutOutcome> {
+export async function rolloutPendingRestarts(ctx: ClusterContext, states: InstanceState[]): Promise<RolloutOutcome> {
   const status = ctx.cluster.status;
   if (status?.phase === PHASES.inplacePrimaryRestart && status.phaseReason === USER_RESTART_REASON) {
     const asked = states.find((s) => s.name === status.currentPrimary && s.podIP !== undefined);
