@@ -1,6 +1,9 @@
 // `cnpg instance ...`: the instance manager's commands, configured the way a pod configures it
 // (flags, with upstream's pod environment as fallbacks). Bad input ends with one `error:` line on
 // stderr and exit status 1.
+import { existsSync, readFileSync } from 'node:fs';
+import { get as httpGet } from 'node:http';
+import { get as httpsGet, type RequestOptions } from 'node:https';
 import { fileURLToPath } from 'node:url';
 import { type Command, Option } from 'commander';
 import { initInstance } from '../instance/bootstrap-initdb.ts';
@@ -10,7 +13,8 @@ import { errorMessage, InstanceError } from '../instance/errors.ts';
 import { type RawInstanceOptions, resolveInstanceOptions } from '../instance/options.ts';
 import { defaultReplicaSource } from '../instance/pgdata-config.ts';
 import { runInstance } from '../instance/run.ts';
-import { InstanceCertificates } from '../instance/tls.ts';
+import { podPath } from '../instance/pod-paths.ts';
+import { CERTIFICATE_FILES, InstanceCertificates } from '../instance/tls.ts';
 import { walArchive } from '../instance/wal-archive.ts';
 
 const DEFAULT_MANAGER_COMMAND = fileURLToPath(new URL('../../bin/cnpg', import.meta.url));
@@ -61,6 +65,54 @@ async function guarded(body: () => Promise<number | undefined>): Promise<void> {
   }
 }
 
+/** The server CA the manager installs in the pod's scratch directory (tls.ts). */
+const DEFAULT_STATUS_CA = `/controller/certificates/${CERTIFICATE_FILES.serverCA}`;
+
+interface StatusResponse {
+  url: string;
+  status: number;
+  text: string;
+}
+
+function get(url: string, tls: RequestOptions | undefined): Promise<StatusResponse> {
+  return new Promise((resolve, reject) => {
+    const req = (tls === undefined ? httpGet : httpsGet)(url, { ...tls, timeout: 10_000 }, (res) => {
+      let text = '';
+      res.setEncoding('utf8');
+      res.on('data', (chunk: string) => {
+        text += chunk;
+      });
+      res.on('end', () => resolve({ url, status: res.statusCode ?? 0, text }));
+      res.on('error', reject);
+    });
+    req.on('timeout', () => req.destroy(new Error('no answer within 10 s')));
+    req.on('error', reject);
+  });
+}
+
+/**
+ * `GET /pg/status` as upstream's `instance status` does it: HTTPS first, verified against the
+ * pod's server CA (the chain only: the certificate names the pod and its services, not the
+ * address used here), then plain HTTP when the server turns out not to speak TLS (an instance
+ * without certificates).
+ */
+async function getStatus(host: string, port: string, caFile: string): Promise<StatusResponse> {
+  const path = `${host}:${port}/pg/status`;
+  const ca = existsSync(caFile) ? readFileSync(caFile, 'utf8') : undefined;
+  try {
+    return await get(`https://${path}`, { ca, checkServerIdentity: () => undefined });
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    const notTls = code === 'EPROTO' || code === 'ERR_SSL_WRONG_VERSION_NUMBER';
+    if (!notTls) throw new InstanceError(`cannot reach https://${path}: ${errorMessage(err)}`);
+  }
+  try {
+    return await get(`http://${path}`, undefined);
+  } catch (err) {
+    throw new InstanceError(`cannot reach http://${path}: ${errorMessage(err)}`);
+  }
+}
+
 const options = (raw: RawInstanceOptions) => resolveInstanceOptions(raw, DEFAULT_MANAGER_COMMAND);
 
 export function registerInstanceCommand(program: Command): void {
@@ -88,7 +140,9 @@ export function registerInstanceCommand(program: Command): void {
     );
 
   addInstanceOptions(instance.command('run'), true)
-    .description('run PostgreSQL: supervise it, serve probes and status, stop it in stages on SIGTERM')
+    .option('--metrics-port <port>', 'port of the Prometheus metrics exporter', '9187')
+    .option('--metrics-port-tls', 'serve metrics over HTTPS with the server certificate (monitoring.tls.enabled)')
+    .description('run PostgreSQL: supervise it, serve probes, status and metrics, stop it in stages on SIGTERM')
     .action((raw: RawInstanceOptions) =>
       guarded(async () => {
         const code = await runInstance(await buildContext(options(raw), 'run'));
@@ -102,18 +156,15 @@ export function registerInstanceCommand(program: Command): void {
     .description('print the /pg/status JSON of a running instance')
     .option('--host <host>', 'address of the instance', '127.0.0.1')
     .option('--status-port <port>', 'its status port', '8000')
-    .action((opts: { host: string; statusPort: string }) =>
+    .option('--ca-file <file>', "the CA of the instance's server certificate", DEFAULT_STATUS_CA)
+    .action((opts: { host: string; statusPort: string; caFile: string }) =>
       guarded(async () => {
-        const url = `http://${opts.host.includes(':') ? `[${opts.host}]` : opts.host}:${opts.statusPort}/pg/status`;
-        let response: Response;
-        try {
-          response = await fetch(url, { signal: AbortSignal.timeout(10_000) });
-        } catch (err) {
-          throw new InstanceError(`cannot reach ${url}: ${errorMessage((err as { cause?: unknown }).cause ?? err)}`);
+        const host = opts.host.includes(':') ? `[${opts.host}]` : opts.host;
+        const response = await getStatus(host, opts.statusPort, podPath(opts.caFile));
+        if (response.status !== 200) {
+          throw new InstanceError(`${response.url} answered ${response.status}: ${response.text.trim()}`);
         }
-        const text = await response.text();
-        if (!response.ok) throw new InstanceError(`${url} answered ${response.status}: ${text.trim()}`);
-        process.stdout.write(`${JSON.stringify(JSON.parse(text), null, 2)}\n`);
+        process.stdout.write(`${JSON.stringify(JSON.parse(response.text), null, 2)}\n`);
         return 0;
       }),
     );

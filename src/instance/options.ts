@@ -17,6 +17,10 @@ export interface InstanceOptions {
   listenAddress: string;
   pgPort: number;
   statusPort: number;
+  /** The metrics exporter's port (upstream's 9187). */
+  metricsPort: number;
+  /** The exporter speaks HTTPS with the server certificate (upstream's --metrics-port-tls). */
+  metricsTls: boolean;
   /** Upstream's /controller: holds run/ (socket), log/ (log pipes) and certificates/. */
   scratchDir: string;
   socketDir: string;
@@ -43,6 +47,8 @@ export interface RawInstanceOptions {
   listenAddress?: string;
   pgPort?: string;
   statusPort?: string;
+  metricsPort?: string;
+  metricsPortTls?: boolean;
   scratchDir?: string;
   socketDir?: string;
   pgBinDir?: string;
@@ -102,6 +108,8 @@ export function resolveInstanceOptions(
     listenAddress: raw.listenAddress ?? podListenAddress(env),
     pgPort: port(raw.pgPort, 5432, '--pg-port'),
     statusPort: port(raw.statusPort, 8000, '--status-port'),
+    metricsPort: port(raw.metricsPort, 9187, '--metrics-port'),
+    metricsTls: raw.metricsPortTls === true,
     scratchDir,
     socketDir,
     // The image's binaries: the local runtime puts the installed ones on PATH, never under the pod root.

@@ -1,5 +1,6 @@
-// Wiring of `cnpg instance run`: the manager, its HTTP server, the signals a pod receives (SIGTERM
-// from the kubelet, SIGHUP to re-read the Cluster) and the watch on a Cluster from the API server.
+// Wiring of `cnpg instance run`: the manager, its HTTP servers (status, metrics), the signals a pod
+// receives (SIGTERM from the kubelet, SIGHUP to re-read the Cluster) and the watch on a Cluster from
+// the API server.
 import type { Server } from 'node:http';
 import type { Server as HttpsServer } from 'node:https';
 import type { InstanceContext } from './context.ts';
@@ -8,6 +9,10 @@ import { createStatusServer } from './http-server.ts';
 import { InstanceManager } from './instance-manager.ts';
 import { InstanceCertificates } from './tls.ts';
 import { CredentialFollower } from './credentials.ts';
+import { CoreV1Api } from '@kubernetes/client-node';
+import { inClusterKubeConfig } from '../kube/client.ts';
+import { MetricsExporter } from './metrics/exporter.ts';
+import { createMetricsServer } from './metrics/server.ts';
 
 function listen(server: Server, port: number, address: string): Promise<void> {
   return new Promise((resolve, reject) => {
@@ -23,13 +28,31 @@ export async function runInstance(ctx: InstanceContext): Promise<number> {
   const manager = new InstanceManager(ctx);
   manager.prepare();
   const certificates = await InstanceCertificates.install(ctx);
+  if (ctx.options.metricsTls && certificates === undefined) {
+    throw new InstanceError('--metrics-port-tls needs the server certificate, and this instance has none');
+  }
   const server = createStatusServer(manager, certificates?.statusServerTls());
   await listen(server, ctx.options.statusPort, ctx.options.listenAddress);
   ctx.log.info(
     { address: ctx.options.listenAddress, port: ctx.options.statusPort, tls: certificates !== undefined },
     'status server listening',
   );
-  const stopCertificates = certificates?.follow(server as HttpsServer);
+  const exporter = new MetricsExporter({
+    ctx,
+    phase: () => manager.currentPhase,
+    api: ctx.options.clusterFile === undefined ? inClusterKubeConfig()?.makeApiClient(CoreV1Api) : undefined,
+  });
+  const metricsTls = ctx.options.metricsTls ? certificates?.statusServerTls() : undefined;
+  const metricsServer = createMetricsServer(exporter, ctx.log, metricsTls);
+  await listen(metricsServer, ctx.options.metricsPort, ctx.options.listenAddress);
+  ctx.log.info(
+    { address: ctx.options.listenAddress, port: ctx.options.metricsPort, tls: metricsTls !== undefined },
+    'metrics server listening',
+  );
+  const stopCertificates = certificates?.follow(
+    server as HttpsServer,
+    ...(metricsTls === undefined ? [] : [metricsServer as HttpsServer]),
+  );
   const stopCredentials = new CredentialFollower(ctx).follow();
 
   let finish: (code: number) => void = () => undefined;
@@ -48,6 +71,8 @@ export async function runInstance(ctx: InstanceContext): Promise<number> {
     stopWatch();
     stopCertificates?.();
     stopCredentials();
+    metricsServer.closeAllConnections();
+    metricsServer.close();
     void manager.shutdown().then(() => {
       server.closeAllConnections();
       server.close(() => finish(0));

@@ -186,10 +186,11 @@ export class InstanceCertificates {
   }
 
   /**
-   * Re-reads the certificates every few seconds; on a change, `server` presents the new one from its
-   * next connection and PostgreSQL reloads (its configuration names the same files). Returns the stop.
+   * Re-reads the certificates every few seconds; on a change, `servers` (status, metrics) present
+   * the new one from their next connection and PostgreSQL reloads (its configuration names the same
+   * files). Returns the stop.
    */
-  follow(server: HttpsServer): () => void {
+  follow(...servers: HttpsServer[]): () => void {
     const { log, sql } = this.#ctx;
     let last = this.#digest();
     let running = false;
@@ -202,8 +203,8 @@ export class InstanceCertificates {
         if (digest === last) return;
         last = digest;
         const tls = this.statusServerTls();
-        server.setSecureContext({ cert: tls.cert, key: tls.key, minVersion: 'TLSv1.3' });
-        log.info('certificates changed: reloading PostgreSQL and the status server');
+        for (const server of servers) server.setSecureContext({ cert: tls.cert, key: tls.key, minVersion: 'TLSv1.3' });
+        log.info('certificates changed: reloading PostgreSQL and the servers presenting them');
         await sql.exec('SELECT pg_catalog.pg_reload_conf();').catch((err: unknown) => {
           log.info({ err: errorMessage(err) }, 'PostgreSQL not reloaded (not running): it reads them when it starts');
         });

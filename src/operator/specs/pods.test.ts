@@ -118,6 +118,16 @@ describe('instance pod', () => {
     assert.equal(c.env?.at(-1)?.name, 'TZ');
   });
 
+  it('passes --metrics-port-tls when monitoring.tls.enabled, so that changing it changes the pod spec', () => {
+    const plain = instancePod(defaultedCluster({ monitoring: { tls: { enabled: false } } }, meta), 1, {
+      role: 'primary',
+    });
+    const tls = instancePod(defaultedCluster({ monitoring: { tls: { enabled: true } } }, meta), 1, { role: 'primary' });
+    assert.deepEqual(postgres(plain).command, ['/controller/manager', 'instance', 'run']);
+    assert.deepEqual(postgres(tls).command, ['/controller/manager', 'instance', 'run', '--metrics-port-tls']);
+    assert.notEqual(plain.metadata?.annotations?.['cnpg.io/podSpec'], tls.metadata?.annotations?.['cnpg.io/podSpec']);
+  });
+
   it('derives probe thresholds from startDelay and livenessProbeTimeout, then applies spec.probes', () => {
     const cluster = defaultedCluster(
       {

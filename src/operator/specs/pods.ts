@@ -324,6 +324,8 @@ export function postgresContainer(cluster: Cluster, podName: string, opts: Insta
   const flags: string[] = [];
   if (cluster.spec.enableSuperuserAccess === true) flags.push('--superuser-secret-dir', SUPERUSER_SECRET_PATH);
   if (opts.primaryHost) flags.push('--primary-host', opts.primaryHost);
+  // Part of the pod spec (as upstream's flag), so that turning it on or off rolls the instances out.
+  if (cluster.spec.monitoring?.tls?.enabled === true) flags.push('--metrics-port-tls');
   const probes = cluster.spec.probes;
   const startupPeriod = probes?.startup?.periodSeconds || STARTUP_PROBE_PERIOD_SECONDS;
   const startup = httpProbe(PATHS.startup, startupPeriod);
