@@ -9,6 +9,7 @@ import { type InstanceContext, setCluster } from './context.ts';
 import { checkExistingDataDirectory, ensureScratchDirectories } from './data-directory.ts';
 import { inClusterKubeConfig } from '../kube/client.ts';
 import { errorMessage } from './errors.ts';
+import { FailoverQuorumRecorder } from './failover-quorum.ts';
 import { leaseTimings, PrimaryLease } from './primary-lease.ts';
 import { ISOLATION_CHECK_INTERVAL_MS, ISOLATION_GRACE_MS, reachesClusterOrPeers } from './isolation.ts';
 import { type LogPipes, startLogPipes } from './log-pipe.ts';
@@ -19,13 +20,9 @@ import {
   writeConfiguration,
 } from './pgdata-config.ts';
 import { Postmaster, sleep, waitUntilAccepting } from './postmaster.ts';
-import {
-  dropLeftoverSlots,
-  reconcileReplicationSlots,
-  streamingReplicaSql,
-  superuserPasswordSql,
-} from './primary-setup.ts';
+import { reconcileReplicationSlots, streamingReplicaSql, superuserPasswordSql } from './primary-setup.ts';
 import { type ProbeKind, type ProbeResult, runProbe } from './probes.ts';
+import { ReplicationSlotSync } from './replication-slot-sync.ts';
 import { recloneFrom, rewindFrom, shutdownCheckpointLsn } from './resync.ts';
 import { readBasicAuth } from './secrets.ts';
 import { stagedShutdown, switchoverPlan, terminationPlan } from './shutdown.ts';
@@ -115,10 +112,19 @@ export class InstanceManager {
   private isolationFailures = 0;
   /** Undefined without an API server (a --cluster-file instance): nothing to coordinate with. */
   private readonly lease: PrimaryLease | undefined;
+  /** The primary's synchronous setup, recorded for quorum-based failover. */
+  private readonly quorum = new FailoverQuorumRecorder();
+  /** Mirrors the primary's replication slots while this instance runs as a standby. */
+  private readonly slotSync: ReplicationSlotSync;
 
   constructor(ctx: InstanceContext) {
     this.ctx = ctx;
     this.source = defaultReplicaSource(ctx);
+    this.slotSync = new ReplicationSlotSync(
+      ctx,
+      () => this.source,
+      () => this.phase === 'running' && this.isReplica,
+    );
     const kc = ctx.options.clusterFile === undefined ? inClusterKubeConfig() : undefined;
     this.lease =
       kc === undefined
@@ -218,6 +224,7 @@ export class InstanceManager {
     });
     this.isolationTimer = setInterval(() => void this.checkIsolation(), ISOLATION_CHECK_INTERVAL_MS);
     this.isolationTimer.unref();
+    this.slotSync.start();
   }
 
   /**
@@ -429,12 +436,12 @@ export class InstanceManager {
     }
   }
 
-  /** What a primary needs for its replicas; leftovers a replica must not keep. Failures are logged. */
+  /** What a primary needs for its replicas; a standby's slots follow the primary's. Failures are logged. */
   private async afterStart(): Promise<void> {
     const { sql, cluster, log, options } = this.ctx;
     try {
       if (this.isReplica) {
-        await dropLeftoverSlots(sql, cluster);
+        this.slotSync.soon();
         return;
       }
       await sql.exec(streamingReplicaSql() + superuserPasswordSql(this.superuserPassword()));
@@ -506,6 +513,9 @@ export class InstanceManager {
   }
 
   private async applyConfiguration(): Promise<ReloadResult> {
+    // A change of synchronous standbys is covered in the failover quorum before PostgreSQL sees it.
+    const primaryRunning = !this.isReplica && this.postmaster !== undefined && this.phase === 'running';
+    if (primaryRunning) await this.quorum.coverNextConfiguration(this.ctx);
     const written = writeConfiguration(this.ctx, this.ctx.options.pgdata, this.isReplica ? this.source : undefined);
     const pm = this.postmaster;
     if (pm === undefined || this.phase !== 'running') {
@@ -516,6 +526,7 @@ export class InstanceManager {
       pm.sendSignal('SIGHUP');
       await this.waitForConfiguration(written.sha256);
     }
+    if (!this.isReplica) await this.quorum.recordRunningConfiguration(this.ctx);
     if (!this.isReplica) await reconcileReplicationSlots(this.ctx.sql, this.ctx.cluster, this.ctx.options.podName);
     const pending = await this.ctx.sql.query<{ name: string }>(
       'SELECT name FROM pg_catalog.pg_settings WHERE pending_restart ORDER BY name',
@@ -674,6 +685,7 @@ export class InstanceManager {
     this.stopped ??= (async () => {
       this.shuttingDown = true;
       clearInterval(this.isolationTimer);
+      this.slotSync.stop();
       this.wanted = false;
       this.phase = 'stopping';
       this.ctx.log.info('termination requested: shutting PostgreSQL down');

@@ -7,6 +7,7 @@ import {
   renderCustomConf,
   renderHba,
   renderIdent,
+  SYNCHRONOUS_METADATA_PARAMETER,
   slotNameForInstance,
   withIncludes,
 } from './configuration.ts';
@@ -109,11 +110,18 @@ test('synchronous_standby_names: ours from the Cluster status, never the user va
   );
   assert.equal(p.synchronous_standby_names, 'ANY 1 ("pg-2","pg-3","pg-1")');
   assert.match(renderCustomConf(p).text, /^synchronous_standby_names = 'ANY 1 \("pg-2","pg-3","pg-1"\)'$/m);
+  // What the value was computed from, as upstream's cnpg.synchronous_standby_names_metadata.
+  assert.equal(p[SYNCHRONOUS_METADATA_PARAMETER], '{"method":"ANY","number":1,"standbyNames":["pg-2","pg-3","pg-1"]}');
+  assert.match(
+    renderCustomConf(p).text,
+    /^cnpg\.synchronous_standby_names_metadata = '\{"method":"ANY","number":1,"standbyNames":\["pg-2","pg-3","pg-1"\]\}'$/m,
+  );
   // Without synchronous replication the parameter is left to PostgreSQL's default, whatever the user set.
   assert.equal(
     postgresParameters(cluster({ synchronous_standby_names: '*' }), placement).synchronous_standby_names,
     undefined,
   );
+  assert.equal(postgresParameters(cluster({}), placement)[SYNCHRONOUS_METADATA_PARAMETER], undefined);
 });
 
 test('custom.conf is sorted, quoted, and carries the checksum of its settings', () => {

@@ -6,7 +6,7 @@ import { createHash } from 'node:crypto';
 import type { Cluster } from '../api/v1/cluster-types.ts';
 import { managedSharedPreloadLibraries, sanitizedParameters } from '../api/v1/postgres-parameters.ts';
 import { quoteConfValue } from './quoting.ts';
-import { synchronousStandbyNames } from './synchronous-standby-names.ts';
+import { renderSynchronousStandbyNames, synchronousStandbyNamesConfig } from './synchronous-standby-names.ts';
 
 export const CUSTOM_CONF = 'custom.conf';
 export const OVERRIDE_CONF = 'override.conf';
@@ -15,6 +15,11 @@ export const IDENT_CONF = 'pg_ident.conf';
 export const STANDBY_SIGNAL = 'standby.signal';
 /** Injected into custom.conf so the manager can tell when PostgreSQL has loaded a given version. */
 export const CONFIG_SHA_PARAMETER = 'cnpg.config_sha256';
+/**
+ * Upstream's custom setting holding what synchronous_standby_names was computed from (JSON: method,
+ * number, standbyNames), so the instance manager can tell what a running PostgreSQL uses.
+ */
+export const SYNCHRONOUS_METADATA_PARAMETER = 'cnpg.synchronous_standby_names_metadata';
 export const STREAMING_REPLICA_USER = 'streaming_replica';
 export const SKIP_WAL_ARCHIVING_ANNOTATION = 'cnpg.io/skipWalArchiving';
 
@@ -66,8 +71,13 @@ export function postgresParameters(cluster: Cluster, placement: ConfigPlacement)
   if (placement.pgMajor >= 17) params.allow_alter_system = spec.postgresql?.enableAlterSystem ? 'on' : 'off';
   // Same value on every instance, from the Cluster's status: a reload follows instances coming
   // and going. Absent (PostgreSQL's '') when synchronous replication is off.
-  const standbyNames = synchronousStandbyNames(cluster);
-  if (standbyNames !== '') params.synchronous_standby_names = standbyNames;
+  const sync = synchronousStandbyNamesConfig(cluster);
+  const standbyNames = renderSynchronousStandbyNames(sync);
+  if (standbyNames !== '') {
+    params.synchronous_standby_names = standbyNames;
+    const { method, number, standbyNames: names } = sync;
+    params[SYNCHRONOUS_METADATA_PARAMETER] = JSON.stringify({ method, number, standbyNames: names });
+  }
   const name = cluster.metadata?.name;
   if (typeof name === 'string' && name !== '') params.cluster_name = name;
   // The user's libraries first, then the ones managed extensions need, without duplicates.

@@ -11,6 +11,7 @@ import type { ClusterContext } from './context.ts';
 import type { InstanceState } from './instance-status.ts';
 import { PENDING_FAILOVER, PHASES } from '../../api/v1/cluster-phases.ts';
 import { writeStatus } from './status-writer.ts';
+import { failoverQuorumGate } from './failover-quorum.ts';
 
 /**
  * How long a primary must keep failing before a failover: a single missed status read (a GC pause,
@@ -87,6 +88,8 @@ export async function reconcilePrimary(
     });
   }
   if (failingMs < FAILURE_CONFIRM_MS + delayMs) return QUICK;
+  const quorum = await failoverQuorumGate(ctx, current, candidates(ctx, states, current));
+  if (!quorum.allowed) return quorum.wait; // the primary may still come back: nothing marked pending
   failures.clear(key);
   const reason = primary?.error ?? 'pod not running';
   ctx.log.warn({ primary: current, reason, failingMs }, 'primary failed: failing over');
@@ -155,7 +158,10 @@ async function promoteMostAdvanced(
   states: InstanceState[],
   failed: string,
 ): Promise<ReconcileResult> {
-  const [chosen] = candidates(ctx, states, failed).sort(electionOrder);
+  // Checked again here: a pass resuming a pending failover may see fewer replicas.
+  const quorum = await failoverQuorumGate(ctx, failed, candidates(ctx, states, failed));
+  if (!quorum.allowed) return quorum.wait;
+  const [chosen] = candidates(ctx, states, failed).filter(quorum.eligible).sort(electionOrder);
   if (chosen === undefined) {
     ctx.log.warn({ failed }, 'failover pending: no replica can be promoted yet');
     return { requeueAfterMs: 1_000 };

@@ -11,6 +11,7 @@ import type { Logger } from '../../log/logger.ts';
 import { ANNOTATIONS, PVC_STATUSES } from '../specs/labels.ts';
 import { guardCluster } from './admission-guard.ts';
 import { PrimaryFailures, reconcilePrimary } from './high-availability.ts';
+import { reconcileFailoverQuorumObject } from './failover-quorum.ts';
 import { deleteIfExists, FIELD_MANAGER } from './apply.ts';
 import { createPrimaryInstance, joinReplicaInstance } from './bootstrap.ts';
 import { reconcileCertificates } from './certificates.ts';
@@ -156,6 +157,7 @@ export class ClusterReconciler {
       await reconcileCertificates(ctx);
       await reconcileServices(ctx);
       await reconcilePdbs(ctx);
+      await reconcileFailoverQuorumObject(ctx);
     } catch (err) {
       await registerPhase(ctx.objects, ctx.cluster, PHASES.cannotCreateObjects, apiErrorMessage(err)).catch(
         // A Cluster deleted meanwhile has no phase to record.

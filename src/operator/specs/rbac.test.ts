@@ -79,6 +79,27 @@ describe('instance RBAC', () => {
     assert.deepEqual(rules[6], { apiGroups: [''], resources: ['events'], verbs: ['create', 'patch'] });
   });
 
+  it('lets the instances read their FailoverQuorum and write its status, by name only', () => {
+    const rules = buildRole(defaultedCluster({}, meta), opts).rules ?? [];
+    const of = (resource: string) => rules.filter((r) => r.resources?.includes(resource));
+    assert.deepEqual(of('failoverquorums'), [
+      {
+        apiGroups: ['postgresql.cnpg.io'],
+        resources: ['failoverquorums'],
+        verbs: ['get', 'list', 'watch'],
+        resourceNames: ['cluster-example'],
+      },
+    ]);
+    assert.deepEqual(of('failoverquorums/status'), [
+      {
+        apiGroups: ['postgresql.cnpg.io'],
+        resources: ['failoverquorums/status'],
+        verbs: ['get', 'patch', 'update', 'watch'],
+        resourceNames: ['cluster-example'],
+      },
+    ]);
+  });
+
   it('binds the Role to the pods service account', () => {
     const binding = buildRoleBinding(defaultedCluster({ serviceAccountName: 'shared' }, meta), opts);
     assert.deepEqual(binding.subjects, [
