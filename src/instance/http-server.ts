@@ -39,6 +39,15 @@ function readBody(req: IncomingMessage): Promise<unknown> {
 }
 
 /** `{primaryHost, primaryPort}` of a demote request, both optional. */
+/** The instance a stepping-down primary hands its lease to (`{"successor": "<pod>"}`), if any. */
+function stepDownSuccessor(body: unknown): string | undefined {
+  const successor = (typeof body === 'object' && body !== null ? body : {}) as { successor?: unknown };
+  if (successor.successor === undefined) return undefined;
+  if (typeof successor.successor !== 'string' || successor.successor === '')
+    throw new InstanceError('successor must be a non-empty string');
+  return successor.successor;
+}
+
 function demoteSource(body: unknown): ReplicaSource | undefined {
   const b = (typeof body === 'object' && body !== null ? body : {}) as { primaryHost?: unknown; primaryPort?: unknown };
   if (b.primaryHost === undefined) return undefined;
@@ -76,7 +85,8 @@ export function createStatusServer(manager: InstanceManager, tls?: StatusServerT
       send(res, 200, { restarted: true });
     },
     'POST /pg/promote': async (_req, res) => send(res, 200, await manager.promote()),
-    'POST /pg/stepdown': async (_req, res) => send(res, 200, await manager.stepDown()),
+    'POST /pg/stepdown': async (req, res) =>
+      send(res, 200, await manager.stepDown(stepDownSuccessor(await readBody(req)))),
     'POST /pg/demote': async (req, res) => {
       await manager.demote(demoteSource(await readBody(req)));
       send(res, 200, { demoted: true });

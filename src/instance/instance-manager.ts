@@ -137,6 +137,22 @@ export class InstanceManager {
             () => leaseTimings(ctx.cluster),
             ctx.log,
           );
+    this.lease?.onLost((reason) => void this.leaseLost(reason));
+  }
+
+  /**
+   * A primary whose lease may be taken (not renewed in time, or taken over) stops PostgreSQL
+   * before a successor can promote; it comes back through the isolation check's recovery, as
+   * primary again or as a standby of the new one.
+   */
+  private async leaseLost(reason: string): Promise<void> {
+    if (this.isReplica || this.shuttingDown || this.phase !== 'running') return;
+    if ((this.ctx.cluster.spec.instances ?? 1) < 2) return;
+    this.ctx.log.error({ reason }, 'primary lease lost: stopping PostgreSQL');
+    this.phase = 'isolated';
+    await this.stopPostgres({ budgetSeconds: ISOLATION_STOP_SECONDS, smartSeconds: 0 }).catch((err: unknown) =>
+      this.ctx.log.error({ err: errorMessage(err) }, 'cannot stop PostgreSQL after losing the primary lease'),
+    );
   }
 
   /** Holds the primary lease before acting as primary (waits while another instance holds it). */
@@ -151,8 +167,8 @@ export class InstanceManager {
     this.ctx.log.info({ why }, 'holding the primary lease');
   }
 
-  private async releaseLease(): Promise<void> {
-    await this.lease?.release();
+  private async releaseLease(successor?: string): Promise<void> {
+    await this.lease?.release(successor);
   }
 
   get currentPhase(): Phase {
@@ -234,8 +250,8 @@ export class InstanceManager {
    */
   private async checkIsolation(): Promise<void> {
     const enabled = this.ctx.cluster.spec.probes?.liveness?.isolationCheck?.enabled !== false;
-    const watched = this.phase === 'running' || this.phase === 'isolated';
-    if (this.checkingIsolation || this.shuttingDown || !enabled || !watched || this.isReplica) return;
+    const watched = (enabled && this.phase === 'running') || this.phase === 'isolated';
+    if (this.checkingIsolation || this.shuttingDown || !watched || this.isReplica) return;
     if ((this.ctx.cluster.spec.instances ?? 1) < 2) return;
     this.checkingIsolation = true;
     try {
@@ -596,14 +612,14 @@ export class InstanceManager {
    * WAL ends, so the operator promotes the target only once it has received all of it. The
    * instance then follows the new primary on its own.
    */
-  stepDown(): Promise<{ lsn: string }> {
+  stepDown(successor?: string): Promise<{ lsn: string }> {
     return this.exclusive(async () => {
       if (this.isReplica) throw new ConflictError('cannot step down: instance is not a primary');
       if (this.fenced) throw new ConflictError('cannot step down: instance is fenced');
       this.phase = 'demoting';
-      this.ctx.log.info('stepping down: stopping PostgreSQL for a switchover');
+      this.ctx.log.info({ successor }, 'stepping down: stopping PostgreSQL for a switchover');
       await this.stopPostgres(switchoverPlan(this.ctx));
-      await this.releaseLease();
+      await this.releaseLease(successor);
       const lsn = await shutdownCheckpointLsn(this.ctx);
       this.ctx.log.info({ lsn }, 'stepped down');
       this.scheduleStepDown(true);

@@ -8,6 +8,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { request } from 'node:https';
 import { join } from 'node:path';
 import type { InstanceContext } from './context.ts';
+import { podSourceAddress } from './pod-paths.ts';
 import { CERTIFICATE_FILES } from './tls.ts';
 
 export const ISOLATION_CHECK_INTERVAL_MS = 1_000;
@@ -19,19 +20,22 @@ const STATUS_PORT = 8000;
 export async function reachesClusterOrPeers(ctx: InstanceContext): Promise<boolean> {
   const check = ctx.cluster.spec.probes?.liveness?.isolationCheck;
   const timeoutMs = Math.max(check?.requestTimeout ?? 1000, check?.connectionTimeout ?? 1000);
-  const api = withTimeout(ctx.source.load(), timeoutMs).then(
-    () => true,
-    () => false,
-  );
-  if (await api) return true;
   const me = ctx.options.podName;
   const peers = Object.entries(ctx.cluster.status?.instancesReportedState ?? {})
     .filter(([name, state]) => name !== me && state.ip !== undefined)
     .map(([, state]) => state.ip as string);
   const caFile = join(ctx.certificatesDir, CERTIFICATE_FILES.serverCA);
   const ca = existsSync(caFile) ? readFileSync(caFile, 'utf8') : undefined;
-  const answers = await Promise.all(peers.map((ip) => pingPeer(ip, ca, timeoutMs)));
-  return answers.some((ok) => ok);
+  // All at once, so that one check lasts one timeout however many of them go unanswered.
+  const api = withTimeout(ctx.source.load(), timeoutMs).then(
+    () => true,
+    () => false,
+  );
+  const answers = [api, ...peers.map((ip) => pingPeer(ip, ca, timeoutMs))];
+  return Promise.any(answers.map((a) => a.then((ok) => (ok ? true : Promise.reject(new Error('no answer')))))).then(
+    () => true,
+    () => false,
+  );
 }
 
 /** `GET /failsafe` on a peer's instance manager (HTTPS, its certificate checked against our CA). */
@@ -43,6 +47,7 @@ function pingPeer(ip: string, ca: string | undefined, timeoutMs: number): Promis
         ...(ca === undefined ? { rejectUnauthorized: false } : { ca }),
         // Peers present the cluster's server certificate, named after the services, not the IP.
         checkServerIdentity: () => undefined,
+        localAddress: podSourceAddress(),
         signal: AbortSignal.timeout(timeoutMs),
       },
       (res) => {

@@ -35,6 +35,8 @@ export class PrimaryLease {
   readonly #log: Logger;
   #timings: () => LeaseTimings;
   #renewTimer: NodeJS.Timeout | undefined;
+  #renewedAt = 0;
+  #onLost: (reason: string) => void = () => undefined;
 
   constructor(
     kc: KubeConfig,
@@ -53,6 +55,15 @@ export class PrimaryLease {
   }
 
   /**
+   * What to do when the lease is lost while held: taken over by another instance, or not renewed
+   * within renewDeadlineSeconds (it may expire before we could notice, so the holder must stop
+   * acting as primary before a successor can take it).
+   */
+  onLost(handler: (reason: string) => void): void {
+    this.#onLost = handler;
+  }
+
+  /**
    * Takes the lease, waiting while another instance holds a valid one; resolves once held, rejects
    * when `giveUp` says so (the instance should no longer become primary) or on timeout.
    */
@@ -62,6 +73,7 @@ export class PrimaryLease {
     for (;;) {
       const outcome = await this.#tryTake().catch((err: unknown) => `cannot update the lease: ${errorMessage(err)}`);
       if (outcome === true) {
+        this.#renewedAt = Date.now();
         this.#startRenewing();
         return;
       }
@@ -73,17 +85,25 @@ export class PrimaryLease {
     }
   }
 
-  /** Gives the lease up: a successor may take it after releasedLeaseDurationSeconds. */
-  async release(): Promise<void> {
-    clearInterval(this.#renewTimer);
-    this.#renewTimer = undefined;
+  /**
+   * Gives the lease up: anyone may take it after releasedLeaseDurationSeconds, or at once the
+   * `successor` it is handed to (a switchover's target: PostgreSQL is already down here).
+   */
+  async release(successor?: string): Promise<void> {
+    this.stop();
     try {
       const lease = await this.#api.readNamespacedLease({ name: this.#name, namespace: this.#namespace });
       if (lease.spec?.holderIdentity !== this.#identity) return;
+      const now = new Date();
       lease.spec.leaseDurationSeconds = this.#timings().releasedLeaseDurationSeconds;
-      lease.spec.renewTime = new Date();
+      lease.spec.renewTime = now;
+      if (successor !== undefined && successor !== this.#identity) {
+        lease.spec.holderIdentity = successor;
+        lease.spec.acquireTime = now;
+        lease.spec.leaseTransitions = (lease.spec.leaseTransitions ?? 0) + 1;
+      }
       await this.#api.replaceNamespacedLease({ name: this.#name, namespace: this.#namespace, body: lease });
-      this.#log.info({ lease: this.#name }, 'primary lease released');
+      this.#log.info({ lease: this.#name, successor }, 'primary lease released');
     } catch (err) {
       this.#log.warn({ lease: this.#name, err: errorMessage(err) }, 'cannot release the primary lease');
     }
@@ -119,15 +139,34 @@ export class PrimaryLease {
 
   #startRenewing(): void {
     if (this.#renewTimer !== undefined) return;
+    let inFlight = false;
+    const lost = (reason: string) => {
+      this.stop();
+      this.#log.error({ lease: this.#name, reason }, 'the primary lease is lost');
+      this.#onLost(reason);
+    };
     this.#renewTimer = setInterval(() => {
-      this.#tryTake().then(
-        (outcome) => {
-          if (outcome !== true)
-            this.#log.error({ lease: this.#name, reason: outcome }, 'the primary lease was taken over');
-        },
-        (err: unknown) =>
-          this.#log.warn({ lease: this.#name, err: errorMessage(err) }, 'cannot renew the primary lease'),
-      );
+      // Checked on every tick, not only when a renewal fails: a hanging API server fails nothing.
+      const since = Date.now() - this.#renewedAt;
+      if (since > this.#timings().renewDeadlineSeconds * 1000) {
+        lost(`not renewed for ${Math.round(since / 1000)} s`);
+        return;
+      }
+      if (inFlight) return;
+      inFlight = true;
+      this.#tryTake()
+        .then(
+          (outcome) => {
+            if (this.#renewTimer === undefined) return;
+            if (outcome === true) this.#renewedAt = Date.now();
+            else lost(outcome);
+          },
+          (err: unknown) =>
+            this.#log.warn({ lease: this.#name, err: errorMessage(err) }, 'cannot renew the primary lease'),
+        )
+        .finally(() => {
+          inFlight = false;
+        });
     }, this.#timings().retryPeriodSeconds * 1000);
     this.#renewTimer.unref();
   }

@@ -2,12 +2,16 @@
 // plugin, the local runtime's node agent and service proxy) starts from.
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import type { Cluster as KubeCluster } from '@kubernetes/client-node';
+import type { AgentOptions } from 'node:https';
+import { buildConnector } from 'undici';
 import {
   AppsV1Api,
   BatchV1Api,
   CoordinationV1Api,
   CoreV1Api,
   CustomObjectsApi,
+  type DispatcherOptions,
   KubeConfig,
   KubernetesObjectApi,
   RbacAuthorizationV1Api,
@@ -18,15 +22,41 @@ import {
 const SERVICE_ACCOUNT_DIR = '/var/run/secrets/kubernetes.io/serviceaccount';
 
 /**
+ * A kubeconfig whose connections leave from a given local address. In a pod every connection leaves
+ * from the pod's address; under the local runtime pods share the host's loopback, so a pod's
+ * connections to the API server would otherwise come from 127.0.0.1 and survive a cut of the pod's
+ * own address (docs/local-runtime.md).
+ */
+class SourceBoundKubeConfig extends KubeConfig {
+  readonly #localAddress: string;
+
+  constructor(localAddress: string) {
+    super();
+    this.#localAddress = localAddress;
+  }
+
+  override createDispatcherOptions(cluster: KubeCluster | null, agentOptions: AgentOptions): DispatcherOptions {
+    const options = super.createDispatcherOptions(cluster, agentOptions);
+    if (options.type !== 'agent') return options;
+    // undici takes the source address from its client, not from the TLS options: wrap its connector.
+    const connect = buildConnector(options.connect as buildConnector.BuildOptions);
+    const localAddress = this.#localAddress;
+    const bound: buildConnector.connector = (opts, callback) => connect({ ...opts, localAddress }, callback);
+    // client-node hands `connect` to undici's Agent unchanged, which accepts a connector function.
+    return { ...options, connect: bound as unknown as typeof options.connect };
+  }
+}
+
+/**
  * The API server's configuration inside a pod, from its projected ServiceAccount; undefined when
- * not in a pod. Under the local runtime container paths live under $CNPG_POD_ROOT
- * (docs/local-runtime.md).
+ * not in a pod. Under the local runtime container paths live under $CNPG_POD_ROOT and connections
+ * leave from $CNPG_POD_IP (docs/local-runtime.md).
  */
 export function inClusterKubeConfig(env: NodeJS.ProcessEnv = process.env): KubeConfig | undefined {
   if (!env.KUBERNETES_SERVICE_HOST) return undefined;
   const root = env.CNPG_POD_ROOT ?? '';
   if (!existsSync(join(root, SERVICE_ACCOUNT_DIR, 'token'))) return undefined;
-  const kc = new KubeConfig();
+  const kc = env.CNPG_POD_IP ? new SourceBoundKubeConfig(env.CNPG_POD_IP) : new KubeConfig();
   kc.loadFromCluster(root);
   return kc;
 }

@@ -248,9 +248,10 @@ export const switchover = (): Nemesis => ({
 // qdisc exist: an htb root on lo sends all traffic to a default class, and our u32 filters send
 // the pod's packets to a class whose qdisc drops everything. Parallel runs share the htb root and
 // each remove only their own filters (a priority of their own); the last one removes the root.
-// Limit: the pod's own connections to the API server leave from 127.0.0.1, not from its address,
-// so the instance manager still reaches the API server; clients, peers and the operator do not
-// reach it, and it reaches none of them.
+// The instance manager's own connections (API server, peers) leave from the pod's address under
+// the local runtime, so the cut isolates it from them too. Limit: PostgreSQL's connections (a
+// standby's WAL receiver) leave from 127.0.0.1; cutting a primary still cuts them, as they go to
+// its address.
 
 const TC_ROOT = 'cafe:';
 
@@ -320,20 +321,23 @@ export function cutAddress(ip: string): () => void {
   return () => runUndo(key);
 }
 
+/** Why a pod's network cannot be cut here; undefined when it can. */
+export function cutUnavailable(): string | undefined {
+  if (!runningAsRoot()) return 'not running as root (tc needs it)';
+  try {
+    // 127.255.255.254 is no pod's: the probe drops nothing.
+    cutAddress('127.255.255.254')();
+    return undefined;
+  } catch (err) {
+    return `tc cannot drop loopback traffic here: ${tcError(err)}`;
+  }
+}
+
 export const cutPrimaryNetwork = (holdMs = DEFAULT_HOLD_MS): Nemesis => ({
   name: 'network-partition',
   description: `every packet from or to the primary's address dropped for ${holdMs / 1000} s`,
   holdMs,
-  unavailable: async () => {
-    if (!runningAsRoot()) return 'not running as root (tc needs it)';
-    try {
-      // 127.255.255.254 is no pod's: the probe drops nothing.
-      cutAddress('127.255.255.254')();
-      return undefined;
-    } catch (err) {
-      return `tc cannot drop loopback traffic here: ${tcError(err)}`;
-    }
-  },
+  unavailable: async () => cutUnavailable(),
   inject: async ({ cluster, primary }) => {
     const undo = cutAddress(await cluster.podIP(primary));
     return async () => undo();

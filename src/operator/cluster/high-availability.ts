@@ -212,7 +212,7 @@ async function switchTo(
     ctx.log.info({ from: current, to: target }, 'switchover: the primary steps down');
     // The label moves only once it stopped: the standbys stream through -rw, and the service
     // closes the connections of a pod it no longer selects, which would cut them off the last WAL.
-    lsn = (await ctx.instances.stepDown(old.podIP)).lsn;
+    lsn = (await ctx.instances.stepDown(old.podIP, target)).lsn;
     await setRole(ctx, current, INSTANCE_ROLES.replica);
   }
   if (lsn !== undefined) await waitForWal(ctx, next.podIP, lsn);

@@ -72,9 +72,13 @@ export class InstanceClient {
     await this.#call('POST', podIP, '/pg/promote', this.#operationTimeoutMs);
   }
 
-  /** `POST /pg/stepdown`: a primary stops accepting writes; resolves with where its WAL ends. */
-  async stepDown(podIP: string): Promise<{ lsn: string }> {
-    return (await this.#call('POST', podIP, '/pg/stepdown', this.#operationTimeoutMs)) as { lsn: string };
+  /**
+   * `POST /pg/stepdown`: a primary stops accepting writes and hands the primary lease to
+   * `successor`; resolves with where its WAL ends.
+   */
+  async stepDown(podIP: string, successor: string): Promise<{ lsn: string }> {
+    const body = { successor };
+    return (await this.#call('POST', podIP, '/pg/stepdown', this.#operationTimeoutMs, body)) as { lsn: string };
   }
 
   /** `POST /pg/demote`: make a former primary follow `primaryHost`. */
