@@ -2,11 +2,10 @@
 // primary's physical slots (as streaming_replica, through the same connection string as streaming
 // replication, over `-rw`), and creates, advances and drops local slots as replication-slots.ts
 // plans. Failures are logged and retried at the next interval; they never stop the manager.
-import { join } from 'node:path';
-import { lastWords, runTool } from '../postgres/tool-runner.ts';
 import type { InstanceContext } from './context.ts';
 import { errorMessage } from './errors.ts';
-import { primaryConninfo, type ReplicaSource } from './pgdata-config.ts';
+import type { ReplicaSource } from './pgdata-config.ts';
+import { querySource } from './source-sql.ts';
 import {
   isEmpty,
   localSlots,
@@ -25,17 +24,13 @@ const PRIMARY_QUERY_TIMEOUT_MS = 15_000;
 async function primarySlots(ctx: InstanceContext, source: ReplicaSource): Promise<SlotState[]> {
   const script = `SELECT json_build_object('inRecovery', pg_catalog.pg_is_in_recovery(),
     'slots', (SELECT coalesce(json_agg(q), '[]'::json) FROM (${PHYSICAL_SLOTS_QUERY}) AS q));\n`;
-  const run = await runTool(
-    join(ctx.binDir, 'psql'),
-    ['-X', '-q', '-A', '-t', '-v', 'ON_ERROR_STOP=1', '-d', primaryConninfo(ctx, source), '-f', '-'],
-    { user: ctx.podUser, input: script, timeoutMs: PRIMARY_QUERY_TIMEOUT_MS },
-  );
-  const where = `${source.host}:${source.port}`;
-  if (run.code !== 0) {
-    throw new Error(`cannot read the replication slots of the primary at ${where}: ${lastWords(run)}`);
+  const out = await querySource(ctx, source, script, PRIMARY_QUERY_TIMEOUT_MS).catch((err: unknown) => {
+    throw new Error(`cannot read the primary's replication slots: ${errorMessage(err)}`);
+  });
+  const answer = JSON.parse(out) as { inRecovery: boolean; slots: SlotRow[] };
+  if (answer.inRecovery) {
+    throw new Error(`the server at ${source.host}:${source.port} is not a primary (it is in recovery)`);
   }
-  const answer = JSON.parse(run.stdout.trim()) as { inRecovery: boolean; slots: SlotRow[] };
-  if (answer.inRecovery) throw new Error(`the server at ${where} is not a primary (it is in recovery)`);
   return answer.slots.map(toSlotState);
 }
 

@@ -9,8 +9,34 @@ import type { InstanceContext } from './context.ts';
 import { errorMessage } from './errors.ts';
 import { createWorkDirectory, removeStaleWorkDirectories } from './new-data-directory.ts';
 import { primaryConninfo, type ReplicaSource } from './pgdata-config.ts';
+import { querySource } from './source-sql.ts';
+
+const SOURCE_CHECKPOINT_WAIT_MS = 30_000;
+
+/**
+ * Waits until the source's pg_control names the timeline it writes on. pg_rewind compares the
+ * timelines of the two pg_control files: right after a promotion, before the end-of-recovery
+ * checkpoint completes, the new primary's still names the old one, and pg_rewind would find
+ * "no rewind required" for a former primary that diverged.
+ */
+async function waitForSourceCheckpoint(ctx: InstanceContext, source: ReplicaSource): Promise<void> {
+  const query =
+    'SELECT (SELECT timeline_id FROM pg_catalog.pg_control_checkpoint()) = ' +
+    "('x' || substr(pg_catalog.pg_walfile_name(pg_catalog.pg_current_wal_lsn()), 1, 8))::bit(32)::int;\n";
+  const deadline = Date.now() + SOURCE_CHECKPOINT_WAIT_MS;
+  for (;;) {
+    if ((await querySource(ctx, source, query, SOURCE_CHECKPOINT_WAIT_MS)) === 't') return;
+    if (Date.now() > deadline) {
+      throw new Error(
+        `the new primary's pg_control still names its former timeline after ${SOURCE_CHECKPOINT_WAIT_MS} ms`,
+      );
+    }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
 
 export async function rewindFrom(ctx: InstanceContext, source: ReplicaSource): Promise<void> {
+  await waitForSourceCheckpoint(ctx, source);
   const args = ['--target-pgdata', ctx.options.pgdata, '--source-server', primaryConninfo(ctx, source), '--progress'];
   ctx.log.info({ source: `${source.host}:${source.port}` }, 'running pg_rewind');
   const run = await runToolChecked('pg_rewind failed', join(ctx.binDir, 'pg_rewind'), args, {
