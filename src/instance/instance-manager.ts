@@ -592,18 +592,33 @@ export class InstanceManager {
           { timeoutMs: (Math.min(timeout, 3600) + 10) * 1000 },
         );
         if (row?.promoted !== true) throw new Error(`PostgreSQL did not finish promotion within ${timeout}s`);
-        // pg_rewind reads the new timeline from pg_control, which only a checkpoint updates.
-        await this.ctx.sql.exec('CHECKPOINT;', { timeoutMs: 600_000 });
+        const [written] = await this.ctx.sql.query<{ timeline: number }>(
+          "SELECT ('x' || substr(pg_catalog.pg_walfile_name(pg_catalog.pg_current_wal_lsn()), 1, 8))::bit(32)::int AS timeline",
+        );
         this.phase = 'running';
-        await this.applyConfiguration();
-        await this.afterStart();
-        const status = await this.status();
-        this.ctx.log.info({ timeLineID: status.timeLineID }, 'promoted to primary');
-        return { timeLineID: status.timeLineID };
+        // The rest does not stand between the clients and the new primary: the operator moves the
+        // -rw label as soon as this answers.
+        void this.exclusive(() => this.afterPromotion());
+        const timeLineID = written?.timeline ?? 0;
+        this.ctx.log.info({ timeLineID }, 'promoted to primary');
+        return { timeLineID };
       } finally {
         if (this.phase === 'promoting') this.phase = 'running';
       }
     });
+  }
+
+  /** What a new primary owes the others: its new timeline in pg_control, its configuration, slots. */
+  private async afterPromotion(): Promise<void> {
+    try {
+      // Former primaries wait for pg_control to name the new timeline before pg_rewind (resync.ts):
+      // an immediate checkpoint gets there sooner than the spread end-of-recovery one.
+      await this.ctx.sql.exec('CHECKPOINT;', { timeoutMs: 600_000 });
+      await this.applyConfiguration();
+      await this.afterStart();
+    } catch (err) {
+      this.ctx.log.error({ err: errorMessage(err) }, 'after promotion: checkpoint or configuration failed');
+    }
   }
 
   /**
