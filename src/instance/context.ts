@@ -13,6 +13,7 @@ import { type OsUser, podProcessUser } from '../postgres/os-user.ts';
 import { type ClusterSource, clusterSourceFor } from './cluster-source.ts';
 import { errorMessage, InstanceError } from './errors.ts';
 import type { InstanceOptions } from './options.ts';
+import { walArchiveDestination } from './wal-archive.ts';
 
 export const LOG_FILE_NAME = 'postgres';
 
@@ -92,7 +93,12 @@ export function configPlacement(ctx: InstanceContext, tlsEnabled: boolean): Conf
     logFileName: LOG_FILE_NAME,
     certificatesDir: ctx.certificatesDir,
     tlsEnabled,
-    archiveCommand: `${o.managerCommand} instance wal-archive --cluster-file ${ctx.clusterFileForTools} %p`,
+    // Without a destination archiving is a no-op; a shell builtin spares PostgreSQL a process start
+    // per WAL segment (and at every shutdown, which waits for the archiver).
+    archiveCommand:
+      walArchiveDestination(ctx.cluster) === undefined
+        ? ':'
+        : `${o.managerCommand} instance wal-archive --cluster-file ${ctx.clusterFileForTools} %p`,
   };
 }
 

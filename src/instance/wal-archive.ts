@@ -4,25 +4,24 @@
 import { InstanceError } from './errors.ts';
 import { readClusterFile } from './cluster-file.ts';
 
-interface ArchiveSpec {
+export interface ArchiveSpec {
   spec?: {
     backup?: { barmanObjectStore?: unknown };
     plugins?: { name?: string; isWALArchiver?: boolean; enabled?: boolean }[];
   };
 }
 
-export function walArchive(clusterFile: string, walPath: string): void {
-  const cluster = readClusterFile(clusterFile) as ArchiveSpec;
+/** Where WAL goes (an object store, a plugin), or undefined when the Cluster archives nothing. */
+export function walArchiveDestination(cluster: ArchiveSpec): string | undefined {
   const spec = cluster.spec ?? {};
+  if (spec.backup?.barmanObjectStore !== undefined) return 'spec.backup.barmanObjectStore';
   const plugin = (spec.plugins ?? []).find((p) => p.isWALArchiver === true && p.enabled !== false);
-  if (spec.backup?.barmanObjectStore !== undefined) {
-    throw new InstanceError(
-      `cannot archive ${walPath}: WAL archiving to spec.backup.barmanObjectStore is not implemented yet`,
-    );
-  }
-  if (plugin !== undefined) {
-    throw new InstanceError(
-      `cannot archive ${walPath}: WAL archiving through plugin "${plugin.name}" is not implemented yet`,
-    );
+  return plugin === undefined ? undefined : `plugin "${plugin.name}"`;
+}
+
+export function walArchive(clusterFile: string, walPath: string): void {
+  const destination = walArchiveDestination(readClusterFile(clusterFile) as ArchiveSpec);
+  if (destination !== undefined) {
+    throw new InstanceError(`cannot archive ${walPath}: WAL archiving to ${destination} is not implemented yet`);
   }
 }

@@ -96,7 +96,7 @@ test('init then run: probes pass, the owner logs in with its secret, postInit SQ
   const printed = cnpgSync(['instance', 'status', '--host', pg1.address]);
   assert.equal(printed.status, 0, printed.stderr);
   assert.equal((JSON.parse(printed.stdout) as { instanceName: string }).instanceName, 'pg-1');
-  // archive_command calls back `cnpg instance wal-archive`, a no-op success without a WAL archive.
+  // Without a WAL archive, archiving is a no-op success (archive_mode on, archive_command ':').
   psqlSocket(pg1, 'SELECT pg_switch_wal()');
   await waitFor('a WAL segment archived', () =>
     psqlSocket(pg1, 'SELECT archived_count > 0 AND failed_count = 0 FROM pg_stat_archiver') === 't' ? true : undefined,
