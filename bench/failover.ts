@@ -4,7 +4,7 @@
 // until writes are acknowledged again, the time until the old primary is back (accepting writes
 // again, or streaming as a replica once failover exists), and the acknowledged writes lost. A
 // nemesis that cannot run here is reported with its reason, never as a figure.
-import { HarnessCluster } from '../test/harness/cluster.ts';
+import { HarnessCluster, type PrimaryLeaseTimings } from '../test/harness/cluster.ts';
 import { allNemeses, healAllSync } from '../test/harness/nemeses.ts';
 import { runFaults } from '../test/harness/run.ts';
 import { median } from './cluster-startup.ts';
@@ -41,7 +41,13 @@ export interface NemesisFigures {
 }
 
 export interface FailoverBench {
-  cluster: { instances: number; synchronous: string; clients: number; holdMs: number };
+  cluster: {
+    instances: number;
+    synchronous: string;
+    clients: number;
+    holdMs: number;
+    primaryLease?: PrimaryLeaseTimings;
+  };
   nemeses: NemesisFigures[];
 }
 
@@ -54,10 +60,16 @@ export async function benchFailover(opts: {
   runs: number;
   holdMs: number;
   only?: string[];
+  primaryLease?: PrimaryLeaseTimings;
   progress?: (line: string) => void;
 }): Promise<FailoverBench> {
   const say = opts.progress ?? (() => {});
-  const cluster = await HarnessCluster.start({ name: 'bench', instances: 3, synchronous: true });
+  const cluster = await HarnessCluster.start({
+    name: 'bench',
+    instances: 3,
+    synchronous: true,
+    ...(opts.primaryLease === undefined ? {} : { primaryLease: opts.primaryLease }),
+  });
   const figures: NemesisFigures[] = [];
   let runId = 0;
   let broken: string | undefined;
@@ -125,7 +137,13 @@ export async function benchFailover(opts: {
     await cluster.stop();
   }
   return {
-    cluster: { instances: 3, synchronous: 'any 1, dataDurability: required', clients: 5, holdMs: opts.holdMs },
+    cluster: {
+      instances: 3,
+      synchronous: 'any 1, dataDurability: required',
+      clients: 5,
+      holdMs: opts.holdMs,
+      ...(opts.primaryLease === undefined ? {} : { primaryLease: opts.primaryLease }),
+    },
     nemeses: figures,
   };
 }

@@ -3,6 +3,7 @@
 // the machine they ran on and the commit measured. Older results stay beside them to compare (a
 // second run on the same day gets a numbered name).
 // Usage: node bench/run.ts [--runs 3] [--startup-runs 3] [--hold 8s] [--only kill-postmaster,...]
+//          [--primary-lease DURATION,RENEW_DEADLINE,RETRY] (seconds; default upstream's 15,10,2)
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { cpus, release, totalmem } from 'node:os';
@@ -11,6 +12,7 @@ import { parseArgs } from 'node:util';
 import { postgresVersion, resolvePgBinDir } from '../src/postgres/binaries.ts';
 import { benchClusterStartup, startupTable } from './cluster-startup.ts';
 import { benchFailover, failoverTable } from './failover.ts';
+import type { PrimaryLeaseTimings } from '../test/harness/cluster.ts';
 
 const { values } = parseArgs({
   options: {
@@ -18,6 +20,7 @@ const { values } = parseArgs({
     'startup-runs': { type: 'string', default: '3' },
     hold: { type: 'string', default: '8' },
     only: { type: 'string' },
+    'primary-lease': { type: 'string' },
   },
 });
 
@@ -60,7 +63,26 @@ function resultName(dir: string, date: string): string {
   }
 }
 
+/** `--primary-lease 4,3,1`: spec.primaryLease's duration, renew deadline and retry period. */
+function primaryLease(text: string | undefined): PrimaryLeaseTimings | undefined {
+  if (text === undefined) return undefined;
+  const [d, r, p, extra] = text.split(',').map((x) => count('primary-lease', x.trim()));
+  if (d === undefined || r === undefined || p === undefined || extra !== undefined || !(p < r && r < d)) {
+    console.error(
+      `error: --primary-lease must be DURATION,RENEW_DEADLINE,RETRY in seconds with RETRY < RENEW_DEADLINE < DURATION, not "${text}"`,
+    );
+    process.exit(2);
+  }
+  return { leaseDurationSeconds: d, renewDeadlineSeconds: r, retryPeriodSeconds: p };
+}
+
+const leaseText = (l: PrimaryLeaseTimings | undefined) =>
+  l === undefined
+    ? '15 s, renew deadline 10 s, retry 2 s (defaults)'
+    : `${l.leaseDurationSeconds} s, renew deadline ${l.renewDeadlineSeconds} s, retry ${l.retryPeriodSeconds} s`;
+
 const runs = count('runs', values.runs);
+const lease = primaryLease(values['primary-lease']);
 const startupRuns = count('startup-runs', values['startup-runs']);
 const holdMs = count('hold', values.hold.replace(/s$/, '')) * 1_000;
 const progress = (line: string) => console.log(`[${new Date().toISOString().slice(11, 19)}] ${line}`);
@@ -73,6 +95,7 @@ const failover = await benchFailover({
   runs,
   holdMs,
   ...(values.only === undefined ? {} : { only: values.only.split(',') }),
+  ...(lease === undefined ? {} : { primaryLease: lease }),
   progress,
 });
 
@@ -102,6 +125,7 @@ const md = [
   '## Faults',
   '',
   `One ${failover.cluster.instances}-instance cluster, synchronous replication (${failover.cluster.synchronous}), ` +
+    `primary Lease ${leaseText(lease)}, ` +
     `${failover.cluster.clients} clients writing through -rw; ${runs} runs per nemesis, each: 2 s of writes, the ` +
     `fault (held ${holdMs / 1000} s where it lasts), its undo, writes until the old primary is back, 2 s more, ` +
     'then the final read and the checker. Write gap: the longest time between two consecutive acknowledged ' +

@@ -38,6 +38,14 @@ export interface HarnessClusterOptions {
   synchronous: boolean;
   /** How long the first start may take (default 180 s: CI machines run other suites meanwhile). */
   healthyTimeoutMs?: number;
+  /** spec.primaryLease, when not upstream's defaults (15 s lease, 10 s renew deadline, 2 s retry). */
+  primaryLease?: PrimaryLeaseTimings;
+}
+
+export interface PrimaryLeaseTimings {
+  leaseDurationSeconds: number;
+  renewDeadlineSeconds: number;
+  retryPeriodSeconds: number;
 }
 
 export type InstanceStatus = Partial<PostgresqlStatus> & Pick<PostgresqlStatus, 'isPrimary'>;
@@ -63,6 +71,7 @@ export function clusterManifest(o: HarnessClusterOptions): KubernetesObject {
       ...(o.synchronous
         ? { postgresql: { synchronous: { method: 'any', number: 1, dataDurability: 'required' } } }
         : {}),
+      ...(o.primaryLease === undefined ? {} : { primaryLease: o.primaryLease }),
     },
   } as KubernetesObject;
 }
