@@ -222,6 +222,7 @@ class Workers {
       core: this.#kc.makeApiClient(CoreV1Api),
       // Short: a frozen primary must count as failed within the confirmation window.
       instances: new InstanceClient({ ...this.#opts.instanceClient, statusTimeoutMs: PRIMARY_STATUS_TIMEOUT_MS }),
+      failures: this.#reconciler.primaryFailures,
       onFailure: (key) => queue.add(key),
       log: this.#log,
     });

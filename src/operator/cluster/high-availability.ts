@@ -10,6 +10,7 @@ import { MERGE_PATCH } from './apply.ts';
 import type { ClusterContext } from './context.ts';
 import type { InstanceState } from './instance-status.ts';
 import { PENDING_FAILOVER, PHASES } from '../../api/v1/cluster-phases.ts';
+import { microTime } from './status.ts';
 import { writeStatus } from './status-writer.ts';
 import { failoverQuorumGate } from './failover-quorum.ts';
 
@@ -22,9 +23,17 @@ export const FAILURE_CONFIRM_MS = 1_000;
 const CATCH_UP_TIMEOUT_MS = 60_000;
 const QUICK = { requeueAfterMs: 200 } as const;
 
-/** When each cluster's primary was first seen failing (in memory: a new leader starts afresh). */
+/**
+ * When each cluster's primary was first seen failing (in memory: a new leader starts afresh), by
+ * the primary monitor's checks or by a reconcile pass, whichever saw it first: a pass reading a
+ * frozen primary's status waits out a longer timeout than the monitor's checks.
+ */
 export class PrimaryFailures {
   readonly #since = new Map<string, number>();
+
+  seen(key: string, at: number): void {
+    if (!this.#since.has(key)) this.#since.set(key, at);
+  }
 
   failingFor(key: string, now: number): number {
     const since = this.#since.get(key) ?? now;
@@ -235,6 +244,12 @@ async function waitForWal(ctx: ClusterContext, podIP: string, lsn: string): Prom
 async function promote(ctx: ClusterContext, chosen: InstanceState): Promise<void> {
   await ctx.instances.promote(chosen.podIP as string);
   await setRole(ctx, chosen.name, INSTANCE_ROLES.primary);
+  // Recorded now rather than by the next pass, which may first wait out a frozen instance's status
+  // timeout: the standbys reconnect to the new primary when they see it.
+  ctx.cluster = await writeStatus(ctx.objects, ctx.cluster, {
+    currentPrimary: chosen.name,
+    currentPrimaryTimestamp: microTime(new Date()),
+  });
   ctx.log.info({ primary: chosen.name }, 'new primary promoted');
 }
 

@@ -8,6 +8,7 @@ import type { Cluster } from '../../api/v1/cluster-types.ts';
 import type { Informer } from '../../kube/informer.ts';
 import type { Logger } from '../../log/logger.ts';
 import { clusterServerCA } from './certificates.ts';
+import type { PrimaryFailures } from './high-availability.ts';
 import type { InstanceClient } from './instance-client.ts';
 
 export interface PrimaryMonitorOptions {
@@ -15,6 +16,8 @@ export interface PrimaryMonitorOptions {
   core: CoreV1Api;
   /** A client with a short status timeout; bound to each cluster's CA here. */
   instances: InstanceClient;
+  /** Where failures are timed from (the reconciler confirms them): noted here, cleared on an answer. */
+  failures: PrimaryFailures;
   /** Called with `namespace/name` of a cluster whose primary did not answer as one. */
   onFailure: (key: string) => void;
   intervalMs?: number;
@@ -59,11 +62,14 @@ export class PrimaryMonitor {
       this.#clientFor(key, cluster)
         .then((client) => (client === undefined ? undefined : client.status(ip)))
         .then(
-          (report) => report !== undefined && report.isPrimary !== true,
-          () => true,
+          (report) => (report === undefined ? 'unknown' : report.isPrimary === true ? 'primary' : 'failed'),
+          () => 'failed',
         )
-        .then((failed) => {
-          if (failed) this.#opts.onFailure(key);
+        .then((outcome) => {
+          if (outcome === 'primary') this.#opts.failures.clear(key);
+          if (outcome !== 'failed') return;
+          this.#opts.failures.seen(key, Date.now());
+          this.#opts.onFailure(key);
         })
         .catch((err: unknown) => this.#opts.log.debug({ err }, 'primary check failed'))
         .finally(() => this.#inFlight.delete(key));

@@ -59,7 +59,8 @@ export class ClusterReconciler {
   readonly #log: Logger;
   readonly #pollMs: number;
   readonly #healthyResyncMs: number;
-  readonly #failures = new PrimaryFailures();
+  /** Shared with the primary monitor, which notices failures first. */
+  readonly primaryFailures = new PrimaryFailures();
 
   constructor(opts: ClusterReconcilerOptions) {
     const { pollMs, healthyResyncMs, ...deps } = opts;
@@ -170,7 +171,7 @@ export class ClusterReconciler {
     const states = await collectInstanceStates(ctx, resources.pods);
     const stored = await writeStatus(ctx.objects, ctx.cluster, observedStatus(ctx, resources, states));
     ctx.cluster = { ...ctx.cluster, status: stored.status };
-    const roleChange = await reconcilePrimary(ctx, states, this.#failures);
+    const roleChange = await reconcilePrimary(ctx, states, this.primaryFailures);
     if (roleChange !== undefined) return roleChange;
     await reconcileRoleLabels(ctx, states);
     await expandPvcs(ctx, resources.pvcs);

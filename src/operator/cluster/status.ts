@@ -76,6 +76,6 @@ export function observedStatus(
 }
 
 /** Upstream's status timestamps: RFC 3339 with microseconds. */
-function microTime(d: Date): string {
+export function microTime(d: Date): string {
   return d.toISOString().replace(/\.(\d{3})Z$/, '.$1000Z');
 }
