@@ -520,8 +520,14 @@ export class InstanceManager {
     return this.exclusive(async () => {
       const cluster = next ?? (await this.ctx.source.load());
       const wasFenced = this.fenced;
+      const formerPrimary = this.ctx.cluster.status?.currentPrimary;
       setCluster(this.ctx, cluster);
       const result = await this.applyConfiguration();
+      if (this.isReplica && !result.changed && cluster.status?.currentPrimary !== formerPrimary) {
+        // A standby retries a lost primary only every wal_retrieve_retry_interval (5 s); a reload
+        // wakes its startup process, which connects to the new primary through -rw at once.
+        this.postmaster?.sendSignal('SIGHUP');
+      }
       if (wasFenced !== this.fenced) await (this.fenced ? this.fenceNow() : this.unfenceNow());
       if (this.mustStepDown() && this.phase === 'running') this.scheduleStepDown();
       return result;
@@ -594,6 +600,10 @@ export class InstanceManager {
         if (row?.promoted !== true) throw new Error(`PostgreSQL did not finish promotion within ${timeout}s`);
         const [written] = await this.ctx.sql.query<{ timeline: number }>(
           "SELECT ('x' || substr(pg_catalog.pg_walfile_name(pg_catalog.pg_current_wal_lsn()), 1, 8))::bit(32)::int AS timeline",
+        );
+        // The standbys stream through their HA slots: they must exist before -rw leads them here.
+        await reconcileReplicationSlots(this.ctx.sql, this.ctx.cluster, this.ctx.options.podName).catch(
+          (err: unknown) => this.ctx.log.warn({ err: errorMessage(err) }, 'HA slots not created yet'),
         );
         this.phase = 'running';
         // The rest does not stand between the clients and the new primary: the operator moves the
