@@ -110,9 +110,12 @@ describe('high availability', { timeout: 400_000 }, () => {
     const primary = await settledPrimary(old);
     await write();
     const gap = Date.now() - killed;
-    const c = await readCluster(env, NS, NAME);
     assert.notEqual(primary, old);
-    assert.equal(c.status?.timelineID, 2);
+    // currentPrimary is recorded at the promotion; the next status pass reports the new timeline.
+    await waitFor(
+      'the new timeline in the status',
+      async () => (await readCluster(env, NS, NAME)).status?.timelineID === 2 || undefined,
+    );
     await streamingReplica(old);
     assert.equal(await leaseHolder(), primary);
     const pods = await env.core.listNamespacedPod({ namespace: NS, labelSelector: 'cnpg.io/instanceRole=primary' });
