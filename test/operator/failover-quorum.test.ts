@@ -11,18 +11,16 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { FailoverQuorum } from '../../src/api/v1/failover-quorum-types.ts';
 import { freezeTree, healAllSync } from '../harness/nemeses.ts';
 import {
-  applyAll,
-  HEALTHY,
+  type AppUser,
+  appUser,
+  createHealthyCluster,
   type OperatorEnv,
   patchCluster,
   podIP,
-  psql,
   readCluster,
-  secretData,
   serviceIP,
   startOperatorEnv,
   waitFor,
-  waitForPhase,
 } from './support.ts';
 
 const NS = 'default';
@@ -30,10 +28,9 @@ const NAME = 'quorum';
 
 describe('quorum-based failover', { timeout: 300_000 }, () => {
   let env: OperatorEnv;
-  let app: { user: string; password: string; db: string };
+  let app: AppUser;
   let written = 0;
-  const sql = (host: string, text: string) =>
-    psql(`host=${host} port=5432 user=${app.user} dbname=${app.db}`, text, app.password);
+  const sql = (host: string, text: string) => app.sql(host, text);
   const write = async () => {
     const rw = await serviceIP(env, NS, `${NAME}-rw`);
     const id = ++written;
@@ -99,21 +96,12 @@ describe('quorum-based failover', { timeout: 300_000 }, () => {
 
   before(async () => {
     env = await startOperatorEnv();
-    await applyAll(env, [
-      {
-        apiVersion: 'postgresql.cnpg.io/v1',
-        kind: 'Cluster',
-        metadata: { name: NAME, namespace: NS },
-        spec: {
-          instances: 3,
-          storage: { size: '1Gi' },
-          postgresql: { synchronous: { method: 'any', number: 1, failoverQuorum: true } },
-        },
-      } as never,
-    ]);
-    await waitForPhase(env, NS, NAME, HEALTHY, 120_000, (c) => c.status?.readyInstances === 3);
-    const secret = await secretData(env, NS, `${NAME}-app`);
-    app = { user: secret.username ?? '', password: secret.password ?? '', db: secret.dbname ?? '' };
+    await createHealthyCluster(env, NS, NAME, {
+      instances: 3,
+      storage: { size: '1Gi' },
+      postgresql: { synchronous: { method: 'any', number: 1, failoverQuorum: true } },
+    });
+    app = await appUser(env, NS, NAME);
     await sql(await serviceIP(env, NS, `${NAME}-rw`), 'CREATE TABLE rows (id int PRIMARY KEY)');
     await write();
   });

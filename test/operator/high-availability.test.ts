@@ -3,44 +3,34 @@
 // switchover through `cnpg promote` brings the primary back (the primary Lease follows); fencing a replica stops it and the
 // fence lifts; a fenced primary causes no failover. Every write acknowledged is read back.
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { CoordinationV1Api } from '@kubernetes/client-node';
 import {
-  applyAll,
+  type AppUser,
+  appUser,
+  cnpgVerb,
+  createHealthyCluster,
   HEALTHY,
   patchCluster,
   type OperatorEnv,
   podIP,
-  psql,
   readCluster,
-  secretData,
   serviceIP,
   startOperatorEnv,
   waitFor,
-  waitForPhase,
 } from './support.ts';
 
 const NS = 'default';
 const NAME = 'ha';
-const CNPG = join(import.meta.dirname, '../../bin/cnpg');
 
 describe('high availability', { timeout: 400_000 }, () => {
   let env: OperatorEnv;
-  let app: { user: string; password: string; db: string };
+  let app: AppUser;
   let written = 0;
-  const sql = (host: string, text: string) =>
-    psql(`host=${host} port=5432 user=${app.user} dbname=${app.db}`, text, app.password);
-  const cnpg = (...args: string[]) =>
-    new Promise<string>((resolve, reject) =>
-      execFile(
-        CNPG,
-        [...args, '-n', NS, '--kubeconfig', env.runtime.rt.apiServer.kubeconfigPath],
-        (err, stdout, stderr) => (err ? reject(new Error(stderr || err.message)) : resolve(stdout)),
-      ),
-    );
+  const sql = (host: string, text: string) => app.sql(host, text);
+  const cnpg = (...args: string[]) => cnpgVerb(env, NS, ...args);
   /** Writes one row through -rw, retrying until a primary takes it. */
   const write = async () => {
     const rw = await serviceIP(env, NS, `${NAME}-rw`);
@@ -85,17 +75,8 @@ describe('high availability', { timeout: 400_000 }, () => {
 
   before(async () => {
     env = await startOperatorEnv();
-    await applyAll(env, [
-      {
-        apiVersion: 'postgresql.cnpg.io/v1',
-        kind: 'Cluster',
-        metadata: { name: NAME, namespace: NS },
-        spec: { instances: 3, storage: { size: '1Gi' } },
-      } as never,
-    ]);
-    await waitForPhase(env, NS, NAME, HEALTHY, 120_000, (c) => c.status?.readyInstances === 3);
-    const secret = await secretData(env, NS, `${NAME}-app`);
-    app = { user: secret.username ?? '', password: secret.password ?? '', db: secret.dbname ?? '' };
+    await createHealthyCluster(env, NS, NAME, { instances: 3, storage: { size: '1Gi' } });
+    app = await appUser(env, NS, NAME);
     await sql(await serviceIP(env, NS, `${NAME}-rw`), 'CREATE TABLE rows (id int PRIMARY KEY)');
     await write();
   });

@@ -13,17 +13,15 @@ import { hostPath, podRootDir } from '../../src/local/node/volumes.ts';
 import { podProcessUser } from '../../src/postgres/os-user.ts';
 import { cutAddress, cutUnavailable } from '../harness/nemeses.ts';
 import {
-  applyAll,
-  HEALTHY,
+  type AppUser,
+  appUser,
+  createHealthyCluster,
   type OperatorEnv,
   podIP,
-  psql,
   readCluster,
-  secretData,
   serviceIP,
   startOperatorEnv,
   waitFor,
-  waitForPhase,
 } from './support.ts';
 
 const NS = 'default';
@@ -49,26 +47,16 @@ function localWriter(socketDir: string, db: string): Promise<{ code: number | nu
 
 describe('isolation of the primary', { timeout: 300_000 }, () => {
   let env: OperatorEnv;
-  let app: { user: string; password: string; db: string };
+  let app: AppUser;
   let unavailable: string | undefined;
-  const sql = (host: string, text: string) =>
-    psql(`host=${host} port=5432 user=${app.user} dbname=${app.db}`, text, app.password);
+  const sql = (host: string, text: string) => app.sql(host, text);
 
   before(async () => {
     unavailable = cutUnavailable();
     if (unavailable !== undefined) return;
     env = await startOperatorEnv();
-    await applyAll(env, [
-      {
-        apiVersion: 'postgresql.cnpg.io/v1',
-        kind: 'Cluster',
-        metadata: { name: NAME, namespace: NS },
-        spec: { instances: 3, storage: { size: '1Gi' } },
-      } as never,
-    ]);
-    await waitForPhase(env, NS, NAME, HEALTHY, 120_000, (c) => c.status?.readyInstances === 3);
-    const secret = await secretData(env, NS, `${NAME}-app`);
-    app = { user: secret.username ?? '', password: secret.password ?? '', db: secret.dbname ?? '' };
+    await createHealthyCluster(env, NS, NAME, { instances: 3, storage: { size: '1Gi' } });
+    app = await appUser(env, NS, NAME);
     await sql(await serviceIP(env, NS, `${NAME}-rw`), 'CREATE TABLE local_writes (at timestamptz)');
   });
   after(() => env?.stop(), { timeout: 120_000 });

@@ -4,13 +4,11 @@
 // dropped there; after a switchover the new primary holds the HA slots of both other instances and
 // the former primary keeps only the one it must mirror.
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
-import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { compareLsn } from '../../src/postgres/lsn.ts';
 import {
-  applyAll,
-  HEALTHY,
+  cnpgVerb,
+  createHealthyCluster,
   type OperatorEnv,
   podIP,
   psql,
@@ -18,12 +16,10 @@ import {
   secretData,
   startOperatorEnv,
   waitFor,
-  waitForPhase,
 } from './support.ts';
 
 const NS = 'default';
 const NAME = 'slots';
-const CNPG = join(import.meta.dirname, '../../bin/cnpg');
 const ha = (instance: string) => `_cnpg_${instance.replaceAll('-', '_')}`;
 
 describe('replication slots', { timeout: 240_000 }, () => {
@@ -61,36 +57,18 @@ describe('replication slots', { timeout: 240_000 }, () => {
       throw new Error(`${err.message} (last seen: [${seen}])`);
     });
   };
-  const cnpg = (...args: string[]) =>
-    new Promise<string>((resolve, reject) =>
-      execFile(
-        CNPG,
-        [...args, '-n', NS, '--kubeconfig', env.runtime.rt.apiServer.kubeconfigPath],
-        (err, stdout, stderr) => (err ? reject(new Error(stderr || err.message)) : resolve(stdout)),
-      ),
-    );
+  const cnpg = (...args: string[]) => cnpgVerb(env, NS, ...args);
 
   const [first, second, third] = [`${NAME}-1`, `${NAME}-2`, `${NAME}-3`];
 
   before(async () => {
     env = await startOperatorEnv();
-    await applyAll(env, [
-      {
-        apiVersion: 'postgresql.cnpg.io/v1',
-        kind: 'Cluster',
-        metadata: { name: NAME, namespace: NS },
-        spec: {
-          instances: 3,
-          storage: { size: '1Gi' },
-          enableSuperuserAccess: true,
-          replicationSlots: {
-            updateInterval: 1,
-            synchronizeReplicas: { enabled: true, excludePatterns: ['^skip_'] },
-          },
-        },
-      } as never,
-    ]);
-    await waitForPhase(env, NS, NAME, HEALTHY, 120_000, (c) => c.status?.readyInstances === 3);
+    await createHealthyCluster(env, NS, NAME, {
+      instances: 3,
+      storage: { size: '1Gi' },
+      enableSuperuserAccess: true,
+      replicationSlots: { updateInterval: 1, synchronizeReplicas: { enabled: true, excludePatterns: ['^skip_'] } },
+    });
     const secret = await secretData(env, NS, `${NAME}-superuser`);
     su = { user: secret.username ?? '', password: secret.password ?? '' };
     assert.equal((await readCluster(env, NS, NAME)).status?.currentPrimary, first);

@@ -12,7 +12,7 @@ import { applyObject, installCrds } from '../../src/local/apply.ts';
 import { componentLogger, type Logger } from '../../src/log/logger.ts';
 import { type RunningController, startController } from '../../src/operator/controller.ts';
 import { startTestRuntime, type TestRuntime, waitFor } from '../local/node-harness.ts';
-import { SAMPLES_DIR } from '../support/samples.ts';
+import { CNPG_BIN, SAMPLES_DIR } from '../support/samples.ts';
 
 export { waitFor };
 
@@ -93,6 +93,50 @@ export async function readCluster(env: OperatorEnv, namespace: string, name: str
 }
 
 export const HEALTHY = 'Cluster in healthy state';
+
+/** Creates Cluster `namespace/name` with `spec`; resolves once it is healthy with every instance ready. */
+export async function createHealthyCluster(
+  env: OperatorEnv,
+  namespace: string,
+  name: string,
+  spec: Record<string, unknown>,
+): Promise<Cluster> {
+  const cluster = { apiVersion: 'postgresql.cnpg.io/v1', kind: 'Cluster', metadata: { name, namespace }, spec };
+  await applyAll(env, [cluster]);
+  const instances = typeof spec.instances === 'number' ? spec.instances : 1;
+  return waitForPhase(env, namespace, name, HEALTHY, 120_000, (c) => c.status?.readyInstances === instances);
+}
+
+export interface AppUser {
+  user: string;
+  password: string;
+  db: string;
+  /** Runs SQL as this user on the server at `host` (port 5432). */
+  sql(host: string, text: string): Promise<string>;
+}
+
+/** The application user of Cluster `cluster`, from its `<cluster>-app` secret. */
+export async function appUser(env: OperatorEnv, namespace: string, cluster: string): Promise<AppUser> {
+  const secret = await secretData(env, namespace, `${cluster}-app`);
+  const [user, password, db] = [secret.username ?? '', secret.password ?? '', secret.dbname ?? ''];
+  return {
+    user,
+    password,
+    db,
+    sql: (host, text) => psql(`host=${host} port=5432 user=${user} dbname=${db}`, text, password),
+  };
+}
+
+/** A plugin verb against this environment: `cnpg ARGS -n NAMESPACE --kubeconfig ...`; rejects with stderr. */
+export function cnpgVerb(env: OperatorEnv, namespace: string, ...args: string[]): Promise<string> {
+  return new Promise((resolve, reject) =>
+    execFile(
+      CNPG_BIN,
+      [...args, '-n', namespace, '--kubeconfig', env.runtime.rt.apiServer.kubeconfigPath],
+      (err, stdout, stderr) => (err ? reject(new Error(stderr || err.message)) : resolve(stdout)),
+    ),
+  );
+}
 
 /** Waits until the Cluster's phase is `phase` (fails early, with the reason, if it reports a failure). */
 export async function waitForPhase(
