@@ -411,7 +411,10 @@ export class InstanceManager {
       'no longer the primary: stopping PostgreSQL to follow the new one',
     );
     await this.stopPostgres(switchoverPlan(this.ctx));
-    await this.releaseLease();
+    // PostgreSQL is down: the instance the operator is promoting may take the lease at once.
+    const target = this.ctx.cluster.status?.targetPrimary;
+    const successor = target === undefined || target === PENDING_FAILOVER ? undefined : target;
+    await this.releaseLease(successor);
     const newPrimary = await this.waitForNewPrimary();
     if (newPrimary === undefined) return;
     try {
