@@ -161,8 +161,11 @@ export class PrimaryLease {
             if (outcome === true) this.#renewedAt = Date.now();
             else lost(outcome);
           },
-          (err: unknown) =>
-            this.#log.warn({ lease: this.#name, err: errorMessage(err) }, 'cannot renew the primary lease'),
+          (err: unknown) => {
+            // A renewal still in flight when the lease was given up or lost says nothing any more.
+            if (this.#renewTimer === undefined) return;
+            this.#log.warn({ lease: this.#name, err: errorMessage(err) }, 'cannot renew the primary lease');
+          },
         )
         .finally(() => {
           inFlight = false;
