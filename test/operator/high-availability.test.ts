@@ -1,7 +1,8 @@
 // High availability end to end on the local runtime: a 3-instance cluster loses its primary's
 // postmaster (kill -9) and fails over to a replica, the former primary rejoins as a standby; a
-// switchover through `cnpg promote` brings the primary back (the primary Lease follows); fencing a replica stops it and the
-// fence lifts; a fenced primary causes no failover. Every write acknowledged is read back.
+// switchover through `cnpg promote` brings the primary back (the primary Lease follows); fencing a
+// replica stops it and the fence lifts; a fenced primary causes no failover; failoverDelay holds a
+// failover back. Every write acknowledged is read back.
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -219,5 +220,27 @@ describe('high availability', { timeout: 400_000 }, () => {
     const c = await readCluster(env, NS, NAME);
     assert.ok(c.metadata?.annotations?.['cnpg.io/reloadedAt']);
     await write();
+  });
+
+  it('waits failoverDelay before failing over a dead primary', async () => {
+    const delaySeconds = 6;
+    await patchCluster(env, NS, NAME, { spec: { failoverDelay: delaySeconds } });
+    const old = await settledPrimary();
+    // The instances read the Cluster through a watch: let the new delay reach them.
+    await new Promise((r) => setTimeout(r, 1_000));
+    const pidFile = join(env.runtime.dir, 'volumes', NS, old, 'pgdata', 'postmaster.pid');
+    process.kill(Number(readFileSync(pidFile, 'utf8').split('\n')[0]), 'SIGKILL');
+    const killed = Date.now();
+    // Within the delay (less a margin for the kill being noticed) the failed primary stays the target.
+    while (Date.now() - killed < (delaySeconds - 1) * 1000) {
+      const c = await readCluster(env, NS, NAME);
+      assert.equal(c.status?.targetPrimary, old, `failed over ${Date.now() - killed} ms after the kill`);
+      await new Promise((r) => setTimeout(r, 200));
+    }
+    const primary = await settledPrimary(old);
+    assert.notEqual(primary, old);
+    await write();
+    await patchCluster(env, NS, NAME, { spec: { failoverDelay: 0 } });
+    await streamingReplica(old);
   });
 });
