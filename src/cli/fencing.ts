@@ -2,9 +2,10 @@
 // of instance names (`*` fences every instance), which the instance managers obey: a fenced
 // instance stops PostgreSQL and stays not ready; a fenced primary causes no failover.
 import type { Command } from 'commander';
-import { API_VERSION } from '../api/v1/kind-definition.ts';
+import { FENCE_ALL, FENCED_INSTANCES_ANNOTATION, parseFencedInstances } from '../api/v1/fencing.ts';
 import { KubeObjectApi } from '../kube/patch.ts';
 import {
+  clusterRef,
   instanceName,
   type KubeTargetFlags,
   onCluster,
@@ -14,26 +15,21 @@ import {
 } from './kube-target.ts';
 import { PatchStrategy } from '@kubernetes/client-node';
 
-export const FENCED_INSTANCES = 'cnpg.io/fencedInstances';
-
 /** The annotation's new list after fencing (`on`) or unfencing `instance`. */
 export function nextFencedList(current: string | undefined, instance: string, on: boolean): string[] {
-  let list: unknown = [];
-  try {
-    list = current ? JSON.parse(current) : [];
-  } catch {
-    throw new Error(`the ${FENCED_INSTANCES} annotation is not a JSON list: ${current}`);
+  const fenced = parseFencedInstances(current);
+  if (fenced === undefined) {
+    throw new Error(`the ${FENCED_INSTANCES_ANNOTATION} annotation is not a JSON list: ${current}`);
   }
-  if (!Array.isArray(list)) throw new Error(`the ${FENCED_INSTANCES} annotation is not a JSON list: ${current}`);
-  const names = new Set(list.filter((n): n is string => typeof n === 'string'));
+  const names = new Set(fenced);
   if (on) names.add(instance);
-  else if (instance === '*') names.clear();
+  else if (instance === FENCE_ALL) names.clear();
   else names.delete(instance);
   return [...names].sort();
 }
 
 async function setFencing(kc: KubeObjectApi, namespace: string, cluster: string, given: string, on: boolean) {
-  const ref = { apiVersion: API_VERSION, kind: 'Cluster', metadata: { name: cluster, namespace } };
+  const ref = clusterRef(namespace, cluster);
   const instance = given === '*' ? '*' : instanceName(cluster, given);
   await onCluster(namespace, cluster, async () => {
     const current = await kc.read(ref);
@@ -42,14 +38,14 @@ async function setFencing(kc: KubeObjectApi, namespace: string, cluster: string,
     if (instance !== '*' && !names.includes(instance)) {
       throw new Error(`instance ${instance} is not part of cluster ${namespace}/${cluster}`);
     }
-    const list = nextFencedList(annotations[FENCED_INSTANCES], instance, on);
+    const list = nextFencedList(annotations[FENCED_INSTANCES_ANNOTATION], instance, on);
     await kc.patch(
       {
         ...ref,
         metadata: {
           ...ref.metadata,
           resourceVersion: current.metadata?.resourceVersion,
-          annotations: { [FENCED_INSTANCES]: list.length > 0 ? JSON.stringify(list) : null },
+          annotations: { [FENCED_INSTANCES_ANNOTATION]: list.length > 0 ? JSON.stringify(list) : null },
         },
       } as never,
       undefined,

@@ -3,6 +3,7 @@
 import { KubeConfig } from '@kubernetes/client-node';
 import type { Command } from 'commander';
 import { loadKubeConfig } from '../kube/client.ts';
+import { API_VERSION } from '../api/v1/kind-definition.ts';
 import { apiErrorMessage, isNotFound } from '../kube/patch.ts';
 
 export interface KubeTargetFlags {
@@ -40,6 +41,11 @@ export async function runVerb(action: () => Promise<void>): Promise<void> {
     process.stderr.write(`error: ${err instanceof Error ? err.message : String(err)}\n`);
     process.exitCode = 1;
   }
+}
+
+/** The reference of Cluster `namespace/name` for the object API. */
+export function clusterRef(namespace: string, name: string) {
+  return { apiVersion: API_VERSION, kind: 'Cluster', metadata: { name, namespace } };
 }
 
 /** An instance given as its name or its serial (`2` is `<cluster>-2`), as upstream's plugin takes it. */

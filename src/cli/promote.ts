@@ -3,10 +3,10 @@
 // the target catches up and is promoted, the former primary follows it).
 import type { Command } from 'commander';
 import { PHASES } from '../api/v1/cluster-phases.ts';
-import { API_VERSION } from '../api/v1/kind-definition.ts';
 import { KubeObjectApi, updateStatus } from '../kube/patch.ts';
 import type { StoredCluster } from '../operator/cluster/status-writer.ts';
 import {
+  clusterRef,
   instanceName,
   type KubeTargetFlags,
   onCluster,
@@ -21,7 +21,7 @@ export async function requestSwitchover(
   cluster: string,
   instance: string,
 ): Promise<void> {
-  const ref = { apiVersion: API_VERSION, kind: 'Cluster', metadata: { name: cluster, namespace } };
+  const ref = clusterRef(namespace, cluster);
   await onCluster(namespace, cluster, () =>
     updateStatus<StoredCluster>(objects, ref, (current) => {
       const status = current.status ?? {};

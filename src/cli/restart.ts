@@ -6,12 +6,12 @@
 // - reload CLUSTER sets `cnpg.io/reloadedAt`: the instance managers apply the configuration again.
 import { CoreV1Api, PatchStrategy } from '@kubernetes/client-node';
 import type { Command } from 'commander';
-import { API_VERSION } from '../api/v1/kind-definition.ts';
 import { KubeObjectApi, updateStatus } from '../kube/patch.ts';
 import { PHASES, USER_RESTART_REASON } from '../api/v1/cluster-phases.ts';
 import type { StoredCluster } from '../operator/cluster/status-writer.ts';
 import { ANNOTATIONS } from '../operator/specs/labels.ts';
 import {
+  clusterRef,
   instanceName,
   type KubeTargetFlags,
   onCluster,
@@ -19,10 +19,6 @@ import {
   runVerb,
   withKubeTargetOptions,
 } from './kube-target.ts';
-
-function clusterRef(namespace: string, name: string) {
-  return { apiVersion: API_VERSION, kind: 'Cluster', metadata: { name, namespace } };
-}
 
 async function annotateCluster(objects: KubeObjectApi, namespace: string, name: string, key: string): Promise<void> {
   await objects.patch(

@@ -4,6 +4,7 @@
 import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { PENDING_FAILOVER, PHASES } from '../api/v1/cluster-phases.ts';
+import { FENCE_ALL, FENCED_INSTANCES_ANNOTATION, parseFencedInstances } from '../api/v1/fencing.ts';
 import type { Cluster } from '../api/v1/cluster-types.ts';
 import { type InstanceContext, setCluster } from './context.ts';
 import { checkExistingDataDirectory, ensureScratchDirectories } from './data-directory.ts';
@@ -29,7 +30,6 @@ import { stagedShutdown, switchoverPlan, terminationPlan } from './shutdown.ts';
 import type { PostgresqlStatus } from '../api/v1/instance-status.ts';
 import { collectStatus } from './status.ts';
 
-export const FENCED_INSTANCES_ANNOTATION = 'cnpg.io/fencedInstances';
 const RESTART_BACKOFF_MS = [500, 1000, 2000, 5000];
 const CONFIG_LOAD_TIMEOUT_MS = 10_000;
 /** How long a crashed primary waits for a failover (the operator confirms a failure within ~1 s). */
@@ -78,14 +78,12 @@ const MANAGER_VERSION = (() => {
 
 function annotatedFenced(ctx: InstanceContext): boolean {
   const value = ctx.cluster.metadata?.annotations?.[FENCED_INSTANCES_ANNOTATION];
-  if (value === undefined || value === '') return false;
-  try {
-    const list = JSON.parse(value) as unknown;
-    return Array.isArray(list) && (list.includes('*') || list.includes(ctx.options.podName));
-  } catch {
+  const names = parseFencedInstances(value);
+  if (names === undefined) {
     ctx.log.warn({ value }, `ignoring ${FENCED_INSTANCES_ANNOTATION}: not a JSON list`);
     return false;
   }
+  return names.includes(FENCE_ALL) || names.includes(ctx.options.podName);
 }
 
 export class InstanceManager {

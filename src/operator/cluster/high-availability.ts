@@ -5,11 +5,12 @@
 // as a standby. The role labels move as soon as roles change, so `-rw` follows at once.
 import type { ReconcileResult } from '../../kube/work-queue.ts';
 import { compareLsn } from '../../postgres/lsn.ts';
-import { ANNOTATIONS, INSTANCE_ROLES, instanceRoleLabels } from '../specs/labels.ts';
+import { INSTANCE_ROLES, instanceRoleLabels } from '../specs/labels.ts';
 import { MERGE_PATCH } from './apply.ts';
 import type { ClusterContext } from './context.ts';
 import type { InstanceState } from './instance-status.ts';
 import { PENDING_FAILOVER, PHASES } from '../../api/v1/cluster-phases.ts';
+import { FENCE_ALL, FENCED_INSTANCES_ANNOTATION, parseFencedInstances } from '../../api/v1/fencing.ts';
 import { microTime } from './status.ts';
 import { writeStatus } from './status-writer.ts';
 import { failoverQuorumGate } from './failover-quorum.ts';
@@ -48,15 +49,8 @@ export class PrimaryFailures {
 
 /** The instances named in the `cnpg.io/fencedInstances` annotation (`*` is every instance). */
 export function fencedInstances(ctx: ClusterContext): { all: boolean; names: Set<string> } {
-  const raw = ctx.cluster.metadata?.annotations?.[ANNOTATIONS.fencedInstances];
-  let list: unknown = [];
-  try {
-    list = raw ? JSON.parse(raw) : [];
-  } catch {
-    list = [];
-  }
-  const names = new Set(Array.isArray(list) ? list.filter((n): n is string => typeof n === 'string') : []);
-  return { all: names.has('*'), names };
+  const names = new Set(parseFencedInstances(ctx.cluster.metadata?.annotations?.[FENCED_INSTANCES_ANNOTATION]) ?? []);
+  return { all: names.has(FENCE_ALL), names };
 }
 
 const isFenced = (ctx: ClusterContext, name: string) => {

@@ -5,6 +5,7 @@
 import type { V1ObjectMeta } from '@kubernetes/client-node';
 import type { Cluster } from '../../api/v1/cluster-types.ts';
 import { API_VERSION } from '../../api/v1/kind-definition.ts';
+import { FENCED_INSTANCES_ANNOTATION } from '../../api/v1/fencing.ts';
 import { setControllerReference } from '../../kube/owner.ts';
 import { clusterName } from './names.ts';
 
@@ -46,7 +47,7 @@ export const LABELS = {
 
 export const ANNOTATIONS = {
   hibernation: `${CNPG}/hibernation`,
-  fencedInstances: `${CNPG}/fencedInstances`,
+  fencedInstances: FENCED_INSTANCES_ANNOTATION,
   reconciliationLoop: `${CNPG}/reconciliationLoop`,
   reconcilePodSpec: `${CNPG}/reconcilePodSpec`,
   podPatch: `${CNPG}/podPatch`,
