@@ -16,6 +16,11 @@ export interface ClusterSource {
   /** The current Cluster, admitted; InstanceError when it cannot be read or is invalid. */
   load(): Promise<Cluster>;
   /**
+   * Resolves when the source answers (the isolation check's probe of the API server). Unlike
+   * `load`, it applies nothing, so it must not count as a version the manager has seen.
+   */
+  reachable(): Promise<void>;
+  /**
    * Calls `onChange` with every new valid version until the returned function is called. A file
    * source has nothing to watch (SIGHUP tells the manager to re-read it).
    */
@@ -26,6 +31,7 @@ export function fileClusterSource(path: string, expectedName: string | undefined
   return {
     description: `the Cluster file ${path}`,
     load: () => Promise.resolve(loadCluster(path, expectedName)),
+    reachable: () => Promise.resolve(),
     watch: () => () => undefined,
   };
 }
@@ -77,6 +83,9 @@ export function apiClusterSource(kc: KubeConfig, namespace: string, name: string
       const cluster = admitCluster(raw, description, name);
       lastVersion = raw.metadata?.resourceVersion;
       return cluster;
+    },
+    async reachable() {
+      await get();
     },
     watch(onChange, log) {
       let stopped = false;

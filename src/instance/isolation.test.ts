@@ -6,7 +6,7 @@ import type { InstanceContext } from './context.ts';
 import { reachesClusterOrPeers } from './isolation.ts';
 
 /** Just what the isolation check reads of an instance's context. */
-function context(load: () => Promise<unknown>, peers: Record<string, string>): InstanceContext {
+function context(reachable: () => Promise<unknown>, peers: Record<string, string>): InstanceContext {
   return {
     cluster: {
       spec: { instances: 3, probes: { liveness: { isolationCheck: { enabled: true, requestTimeout: 300 } } } },
@@ -16,7 +16,7 @@ function context(load: () => Promise<unknown>, peers: Record<string, string>): I
         ),
       },
     },
-    source: { load },
+    source: { reachable },
     options: { podName: 'c-1' },
     certificatesDir: '/nonexistent',
   } as unknown as InstanceContext;

@@ -27,7 +27,7 @@ export async function reachesClusterOrPeers(ctx: InstanceContext): Promise<boole
   const caFile = join(ctx.certificatesDir, CERTIFICATE_FILES.serverCA);
   const ca = existsSync(caFile) ? readFileSync(caFile, 'utf8') : undefined;
   // All at once, so that one check lasts one timeout however many of them go unanswered.
-  const api = withTimeout(ctx.source.load(), timeoutMs).then(
+  const api = withTimeout(ctx.source.reachable(), timeoutMs).then(
     () => true,
     () => false,
   );
