@@ -17,6 +17,7 @@ import {
   renderOverrideConf,
   STANDBY_SIGNAL,
   STREAMING_REPLICA_USER,
+  haSlotPrefix,
   slotNameForInstance,
   withIncludes,
 } from '../postgres/configuration.ts';
@@ -34,17 +35,14 @@ export interface WrittenConfiguration {
   sha256: string;
 }
 
-export const DEFAULT_SLOT_PREFIX = '_cnpg_';
-
 export function tlsMaterialPresent(ctx: InstanceContext): boolean {
   return ['server.crt', 'server.key'].every((f) => existsSync(join(ctx.certificatesDir, f)));
 }
 
 /** The HA replication slot this instance streams through, or undefined when HA slots are off. */
 export function replicationSlotFor(cluster: Cluster, instanceName: string): string | undefined {
-  const ha = cluster.spec.replicationSlots?.highAvailability;
-  if (ha?.enabled === false) return undefined;
-  return slotNameForInstance(ha?.slotPrefix ?? DEFAULT_SLOT_PREFIX, instanceName);
+  if (cluster.spec.replicationSlots?.highAvailability?.enabled === false) return undefined;
+  return slotNameForInstance(haSlotPrefix(cluster), instanceName);
 }
 
 export function defaultReplicaSource(ctx: InstanceContext): ReplicaSource {

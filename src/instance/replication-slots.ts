@@ -6,11 +6,10 @@
 // The planning here is pure; the SQL is run by the caller.
 import type { Cluster } from '../api/v1/cluster-types.ts';
 import { compileGoRegExp } from '../api/v1/cluster-validation-postgres.ts';
-import { slotNameForInstance } from '../postgres/configuration.ts';
+import { haSlotPrefix, slotNameForInstance } from '../postgres/configuration.ts';
 import type { LocalSql } from '../postgres/local-sql.ts';
 import { compareLsn, parseLsn } from '../postgres/lsn.ts';
 import { quoteLiteral } from '../postgres/quoting.ts';
-import { DEFAULT_SLOT_PREFIX } from './pgdata-config.ts';
 
 const DEFAULT_UPDATE_INTERVAL_SECONDS = 30;
 
@@ -45,8 +44,7 @@ export function slotPolicy(cluster: Cluster): SlotPolicy {
   const patterns = config?.synchronizeReplicas?.excludePatterns ?? [];
   return {
     highAvailability: config?.highAvailability?.enabled ?? true,
-    // An empty prefix would make every slot an HA slot: upstream falls back to the default.
-    prefix: config?.highAvailability?.slotPrefix || DEFAULT_SLOT_PREFIX,
+    prefix: haSlotPrefix(cluster),
     synchronizeReplicas: config?.synchronizeReplicas?.enabled ?? true,
     excludePatterns: patterns.map((pattern) => {
       try {

@@ -187,6 +187,17 @@ export function withIncludes(postgresqlConf: string): string {
   return text;
 }
 
+const DEFAULT_SLOT_PREFIX = '_cnpg_';
+
+/**
+ * The prefix of the cluster's HA replication slots (whether they are on or not: turning them off
+ * drops the slots with this prefix). An empty prefix would make every slot an HA slot: upstream
+ * falls back to the default.
+ */
+export function haSlotPrefix(cluster: Cluster): string {
+  return cluster.spec.replicationSlots?.highAvailability?.slotPrefix || DEFAULT_SLOT_PREFIX;
+}
+
 /** The physical replication slot an instance streams through (upstream's HA slot naming). */
 export function slotNameForInstance(prefix: string, instanceName: string): string {
   return `${prefix}${instanceName}`.toLowerCase().replace(/[^a-z0-9_]+/g, '_');

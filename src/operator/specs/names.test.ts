@@ -7,7 +7,6 @@ import {
   applicationSecretName,
   clientCASecretName,
   expectedInstancePvcNames,
-  haSlotName,
   instanceName,
   jobName,
   ldapSecretName,
@@ -96,14 +95,5 @@ describe('generated names', () => {
   it('uses the named service account, else one named after the cluster', () => {
     assert.equal(serviceAccountName(defaultedCluster()), 'cluster-example');
     assert.equal(serviceAccountName(defaultedCluster({ serviceAccountName: 'shared' })), 'shared');
-  });
-
-  it('names HA replication slots after the instance, sanitized', () => {
-    const cluster = defaultedCluster();
-    assert.equal(haSlotName(cluster, 'cluster-example-2'), '_cnpg_cluster_example_2');
-    const custom = defaultedCluster({ replicationSlots: { highAvailability: { enabled: true, slotPrefix: 'ha_' } } });
-    assert.equal(haSlotName(custom, 'Pg.Node--7'), 'ha_pg_node_7');
-    const off = defaultedCluster({ replicationSlots: { highAvailability: { enabled: false } } });
-    assert.equal(haSlotName(off, 'cluster-example-2'), '');
   });
 });

@@ -140,17 +140,3 @@ export const JOB_ROLES = [
 export type JobRole = (typeof JOB_ROLES)[number];
 
 export const jobName = (instance: string, role: JobRole) => `${instance}-${role}`;
-
-const SLOT_NAME_FORBIDDEN = /[^a-z0-9_]+/g;
-
-/**
- * The HA replication slot of an instance: slot prefix + instance name, lower-cased, with every run
- * of characters outside `[a-z0-9_]` replaced by `_`. '' unless HA slots are enabled (the defaulter
- * enables them).
- */
-export function haSlotName(cluster: Cluster, instance: string): string {
-  const ha = cluster.spec.replicationSlots?.highAvailability;
-  if (ha?.enabled !== true) return '';
-  const prefix = ha.slotPrefix ?? '_cnpg_';
-  return (prefix + instance).toLowerCase().replace(SLOT_NAME_FORBIDDEN, '_');
-}
