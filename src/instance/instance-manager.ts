@@ -28,7 +28,7 @@ import { recloneFrom, rewindFrom, shutdownCheckpointLsn } from './resync.ts';
 import { readBasicAuth } from './secrets.ts';
 import { stagedShutdown, switchoverPlan, terminationPlan } from './shutdown.ts';
 import type { PostgresqlStatus } from '../api/v1/instance-status.ts';
-import { collectStatus } from './status.ts';
+import { collectStatus, WRITE_TIMELINE_SQL } from './status.ts';
 
 const RESTART_BACKOFF_MS = [500, 1000, 2000, 5000];
 const CONFIG_LOAD_TIMEOUT_MS = 10_000;
@@ -147,10 +147,15 @@ export class InstanceManager {
     if (this.isReplica || this.shuttingDown || this.phase !== 'running') return;
     if ((this.ctx.cluster.spec.instances ?? 1) < 2) return;
     this.ctx.log.error({ reason }, 'primary lease lost: stopping PostgreSQL');
-    this.phase = 'isolated';
-    await this.stopPostgres({ budgetSeconds: ISOLATION_STOP_SECONDS, smartSeconds: 0 }).catch((err: unknown) =>
+    await this.isolate().catch((err: unknown) =>
       this.ctx.log.error({ err: errorMessage(err) }, 'cannot stop PostgreSQL after losing the primary lease'),
     );
+  }
+
+  /** Stops accepting writes at once (fast, then immediate); the isolation check brings it back. */
+  private async isolate(): Promise<void> {
+    this.phase = 'isolated';
+    await this.stopPostgres({ budgetSeconds: ISOLATION_STOP_SECONDS, smartSeconds: 0 });
   }
 
   /** Holds the primary lease before acting as primary (waits while another instance holds it). */
@@ -281,8 +286,7 @@ export class InstanceManager {
         { isolatedMs: Date.now() - this.isolatedSince },
         'isolated primary: neither the API server nor any peer answers; stopping PostgreSQL',
       );
-      this.phase = 'isolated';
-      await this.stopPostgres({ budgetSeconds: ISOLATION_STOP_SECONDS, smartSeconds: 0 });
+      await this.isolate();
     } catch (err) {
       this.ctx.log.warn({ err: errorMessage(err) }, 'isolation check failed');
     } finally {
@@ -599,9 +603,7 @@ export class InstanceManager {
           { timeoutMs: (Math.min(timeout, 3600) + 10) * 1000 },
         );
         if (row?.promoted !== true) throw new Error(`PostgreSQL did not finish promotion within ${timeout}s`);
-        const [written] = await this.ctx.sql.query<{ timeline: number }>(
-          "SELECT ('x' || substr(pg_catalog.pg_walfile_name(pg_catalog.pg_current_wal_lsn()), 1, 8))::bit(32)::int AS timeline",
-        );
+        const [written] = await this.ctx.sql.query<{ timeline: number }>(`SELECT ${WRITE_TIMELINE_SQL} AS timeline`);
         // The standbys stream through their HA slots: they must exist before -rw leads them here.
         await reconcileReplicationSlots(this.ctx.sql, this.ctx.cluster, this.ctx.options.podName).catch(
           (err: unknown) => this.ctx.log.warn({ err: errorMessage(err) }, 'HA slots not created yet'),

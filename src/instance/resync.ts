@@ -10,6 +10,7 @@ import { errorMessage } from './errors.ts';
 import { createWorkDirectory, removeStaleWorkDirectories } from './new-data-directory.ts';
 import { primaryConninfo, type ReplicaSource } from './pgdata-config.ts';
 import { querySource } from './source-sql.ts';
+import { WRITE_TIMELINE_SQL } from './status.ts';
 
 const SOURCE_CHECKPOINT_WAIT_MS = 30_000;
 
@@ -20,9 +21,7 @@ const SOURCE_CHECKPOINT_WAIT_MS = 30_000;
  * "no rewind required" for a former primary that diverged.
  */
 async function waitForSourceCheckpoint(ctx: InstanceContext, source: ReplicaSource): Promise<void> {
-  const query =
-    'SELECT (SELECT timeline_id FROM pg_catalog.pg_control_checkpoint()) = ' +
-    "('x' || substr(pg_catalog.pg_walfile_name(pg_catalog.pg_current_wal_lsn()), 1, 8))::bit(32)::int;\n";
+  const query = `SELECT (SELECT timeline_id FROM pg_catalog.pg_control_checkpoint()) = ${WRITE_TIMELINE_SQL};\n`;
   const deadline = Date.now() + SOURCE_CHECKPOINT_WAIT_MS;
   for (;;) {
     if ((await querySource(ctx, source, query, SOURCE_CHECKPOINT_WAIT_MS)) === 't') return;

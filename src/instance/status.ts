@@ -4,6 +4,10 @@ import type { PostgresqlStatus, ReplicationPeer } from '../api/v1/instance-statu
 import type { InstanceContext } from './context.ts';
 import { readyWalFileCount } from './wal-files.ts';
 
+/** A primary's timeline, from the name of the WAL file it writes (pg_control lags until a checkpoint). */
+export const WRITE_TIMELINE_SQL =
+  "('x' || substr(pg_catalog.pg_walfile_name(pg_catalog.pg_current_wal_lsn()), 1, 8))::bit(32)::int";
+
 interface Row {
   system_id: string;
   in_recovery: boolean;
@@ -40,7 +44,7 @@ SELECT
   CASE WHEN pg_catalog.pg_is_in_recovery()
     THEN coalesce((SELECT received_tli FROM pg_catalog.pg_stat_wal_receiver),
                   (SELECT timeline_id FROM pg_catalog.pg_control_checkpoint()))
-    ELSE ('x' || substr(pg_catalog.pg_walfile_name(pg_catalog.pg_current_wal_lsn()), 1, 8))::bit(32)::int
+    ELSE ${WRITE_TIMELINE_SQL}
   END AS timeline,
   (SELECT status FROM pg_catalog.pg_stat_wal_receiver) AS wal_receiver_status,
   (SELECT sender_host FROM pg_catalog.pg_stat_wal_receiver) AS sender_host,
