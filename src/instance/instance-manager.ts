@@ -465,12 +465,17 @@ export class InstanceManager {
         this.slotSync.soon();
         return;
       }
-      await sql.exec(streamingReplicaSql() + superuserPasswordSql(this.superuserPassword()));
+      await this.primaryRoles();
       const created = await reconcileReplicationSlots(sql, cluster, options.podName);
       if (created.length > 0) log.info({ slots: created }, 'created replication slots');
     } catch (err) {
       log.error({ err: errorMessage(err) }, 'cannot prepare the instance for its role');
     }
+  }
+
+  /** The roles a primary keeps as the Cluster says: streaming_replica, the postgres password. */
+  private async primaryRoles(): Promise<void> {
+    await this.ctx.sql.exec(streamingReplicaSql() + superuserPasswordSql(this.superuserPassword()));
   }
 
   /** Stops the running postmaster with `plan`; resolves when it is gone. */
@@ -627,8 +632,9 @@ export class InstanceManager {
       // Former primaries wait for pg_control to name the new timeline before pg_rewind (resync.ts):
       // an immediate checkpoint gets there sooner than the spread end-of-recovery one.
       await this.ctx.sql.exec('CHECKPOINT;', { timeoutMs: 600_000 });
+      // The slots were made before answering and applyConfiguration reconciles them again.
       await this.applyConfiguration();
-      await this.afterStart();
+      await this.primaryRoles();
     } catch (err) {
       this.ctx.log.error({ err: errorMessage(err) }, 'after promotion: checkpoint or configuration failed');
     }

@@ -13,7 +13,7 @@ import { PENDING_FAILOVER, PHASES } from '../../api/v1/cluster-phases.ts';
 import { FENCE_ALL, FENCED_INSTANCES_ANNOTATION, parseFencedInstances } from '../../api/v1/fencing.ts';
 import { microTime } from './status.ts';
 import { writeStatus } from './status-writer.ts';
-import { failoverQuorumGate } from './failover-quorum.ts';
+import { failoverQuorumGate, type QuorumGate } from './failover-quorum.ts';
 
 /**
  * How long a primary must keep failing before a failover: a single missed status read (a GC pause,
@@ -69,7 +69,7 @@ export async function reconcilePrimary(
   const target = status.targetPrimary;
   const key = `${ctx.namespace}/${ctx.name}`;
   if (current === undefined || target === undefined) return undefined; // still bootstrapping
-  if (target === PENDING_FAILOVER) return promoteMostAdvanced(ctx, states, current);
+  if (target === PENDING_FAILOVER) return promoteMostAdvanced(ctx, candidates(ctx, states, current), current);
   if (target !== current) return switchTo(ctx, states, current, target);
 
   const primary = states.find((s) => s.name === current);
@@ -82,7 +82,8 @@ export async function reconcilePrimary(
     }
     return undefined;
   }
-  if (candidates(ctx, states, current).length === 0) return undefined; // nobody could take over
+  const promotable = candidates(ctx, states, current);
+  if (promotable.length === 0) return undefined; // nobody could take over
   const failingMs = failures.failingFor(key, Date.now());
   const delayMs = (ctx.cluster.spec.failoverDelay ?? 0) * 1000;
   if (status.currentPrimaryFailingSinceTimestamp === undefined) {
@@ -91,7 +92,7 @@ export async function reconcilePrimary(
     });
   }
   if (failingMs < FAILURE_CONFIRM_MS + delayMs) return QUICK;
-  const quorum = await failoverQuorumGate(ctx, current, candidates(ctx, states, current));
+  const quorum = await failoverQuorumGate(ctx, current, promotable);
   if (!quorum.allowed) return quorum.wait; // the primary may still come back: nothing marked pending
   failures.clear(key);
   const reason = primary?.error ?? 'pod not running';
@@ -104,7 +105,7 @@ export async function reconcilePrimary(
     phase: PHASES.failingOver,
     phaseReason: `Failing over from ${current}`,
   });
-  return promoteMostAdvanced(ctx, states, current);
+  return promoteMostAdvanced(ctx, promotable, current, quorum);
 }
 
 /**
@@ -156,15 +157,16 @@ function electionOrder(a: InstanceState, b: InstanceState): number {
   );
 }
 
+/** `gate`: the quorum decision this pass already made; a pass resuming a pending failover decides anew. */
 async function promoteMostAdvanced(
   ctx: ClusterContext,
-  states: InstanceState[],
+  promotable: InstanceState[],
   failed: string,
+  gate?: QuorumGate,
 ): Promise<ReconcileResult> {
-  // Checked again here: a pass resuming a pending failover may see fewer replicas.
-  const quorum = await failoverQuorumGate(ctx, failed, candidates(ctx, states, failed));
+  const quorum = gate ?? (await failoverQuorumGate(ctx, failed, promotable));
   if (!quorum.allowed) return quorum.wait;
-  const [chosen] = candidates(ctx, states, failed).filter(quorum.eligible).sort(electionOrder);
+  const [chosen] = promotable.filter(quorum.eligible).sort(electionOrder);
   if (chosen === undefined) {
     ctx.log.warn({ failed }, 'failover pending: no replica can be promoted yet');
     return { requeueAfterMs: 1_000 };
