@@ -31,7 +31,8 @@ export async function runInstance(ctx: InstanceContext): Promise<number> {
   if (ctx.options.metricsTls && certificates === undefined) {
     throw new InstanceError('--metrics-port-tls needs the server certificate, and this instance has none');
   }
-  const server = createStatusServer(manager, certificates?.statusServerTls());
+  const serverTls = certificates?.statusServerTls();
+  const server = createStatusServer(manager, serverTls);
   await listen(server, ctx.options.statusPort, ctx.options.listenAddress);
   ctx.log.info(
     { address: ctx.options.listenAddress, port: ctx.options.statusPort, tls: certificates !== undefined },
@@ -42,7 +43,7 @@ export async function runInstance(ctx: InstanceContext): Promise<number> {
     phase: () => manager.currentPhase,
     api: ctx.options.clusterFile === undefined ? inClusterKubeConfig()?.makeApiClient(CoreV1Api) : undefined,
   });
-  const metricsTls = ctx.options.metricsTls ? certificates?.statusServerTls() : undefined;
+  const metricsTls = ctx.options.metricsTls ? serverTls : undefined;
   const metricsServer = createMetricsServer(exporter, ctx.log, metricsTls);
   await listen(metricsServer, ctx.options.metricsPort, ctx.options.listenAddress);
   ctx.log.info(

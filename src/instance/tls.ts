@@ -99,7 +99,7 @@ async function fetchFromApi(ctx: InstanceContext, api: CoreV1Api): Promise<boole
 }
 
 /** The operator-authentication verdict for a request: undefined when it may proceed. */
-export interface AuthRefusal {
+interface AuthRefusal {
   status: number;
   error: string;
 }
@@ -116,7 +116,7 @@ function fingerprintOf(der: Buffer): string {
  * one the Cluster's status names may be an operator that restarted and whose new fingerprint has
  * not reached this instance yet, so it is refused as unavailable (503), and the operator retries.
  */
-export function operatorAuthRefusal(socket: TLSSocket, expected: string | undefined): AuthRefusal | undefined {
+function operatorAuthRefusal(socket: TLSSocket, expected: string | undefined): AuthRefusal | undefined {
   const peer = socket.getPeerCertificate();
   if (peer === null || peer.raw === undefined) {
     return { status: 401, error: 'this operation needs the operator client certificate' };

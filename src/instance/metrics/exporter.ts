@@ -15,6 +15,7 @@ import { parseGoDuration } from '../../api/v1/cluster-validation-pods.ts';
 import { parseQuantity } from '../../api/v1/quantity.ts';
 import type { InstanceContext } from '../context.ts';
 import { errorMessage } from '../errors.ts';
+import { archiveStatusCounts } from '../wal-files.ts';
 import type { Phase } from '../instance-manager.ts';
 import { renderFamilies } from './exposition.ts';
 import { METRIC_PREFIX } from './query-metrics.ts';
@@ -96,7 +97,7 @@ const STAT_WAL_COLUMNS = [
   ['wal_sync_time', 'Milliseconds spent syncing WAL files to disk (PostgreSQL 14 to 17)'],
 ] as const;
 
-export interface ExporterDeps {
+interface ExporterDeps {
   ctx: InstanceContext;
   /** What the manager is doing (fenced instances are not queried, as upstream). */
   phase: () => Phase;
@@ -125,6 +126,8 @@ export class MetricsExporter {
   readonly #fencing: Gauge;
   readonly #nodesUsed: Gauge;
   readonly #statWal: Map<string, Gauge<'stats_reset'>>;
+  readonly #semver: ReturnType<typeof postgresSemver>;
+  readonly #builtIn: ReadonlySet<string>;
 
   constructor(deps: ExporterDeps) {
     this.#deps = deps;
@@ -175,6 +178,14 @@ export class MetricsExporter {
     );
     this.#statWal = new Map(STAT_WAL_COLUMNS.map(([c, help]) => [c, gauge(c, `${help}.`, ['stats_reset'])]));
     collectDefaultMetrics({ register: this.registry });
+    // What never changes while the manager runs: the PostgreSQL version, the built-in metric names.
+    const m = /^(\d+)(?:\.(\d+))?/.exec(ctx.pgVersion.text);
+    if (m !== null) {
+      const full = `${m[1]}.${m[2] ?? 0}`;
+      this.#version.set({ full, cluster: ctx.clusterName }, Number(full));
+    }
+    this.#semver = postgresSemver(ctx.pgVersion.text);
+    this.#builtIn = new Set(this.registry.getMetricsAsArray().map((metric) => metric.name));
   }
 
   /** The exposition of one scrape; scrapes arriving during a collection get its result. */
@@ -207,12 +218,6 @@ export class MetricsExporter {
     this.#replicaMode.set(isReplicaCluster(cluster) ? 1 : 0);
     const topology = cluster.status?.topology;
     this.#nodesUsed.set(topology?.successfullyExtracted === true ? (topology.nodesUsed ?? -1) : -1);
-    const m = /^(\d+)(?:\.(\d+))?/.exec(this.#deps.ctx.pgVersion.text);
-    if (m !== null) {
-      const full = `${m[1]}.${m[2] ?? 0}`;
-      this.#version.reset();
-      this.#version.set({ full, cluster: this.#deps.ctx.clusterName }, Number(full));
-    }
   }
 
   async #collect(): Promise<string> {
@@ -271,14 +276,13 @@ export class MetricsExporter {
       const result = await this.#runner.run({
         queries: loaded.queries,
         isPrimary,
-        version: postgresSemver(ctx.pgVersion.text),
+        version: this.#semver,
         defaultDatabase: applicationDatabase(cluster),
         ttlSeconds: queriesTtlSeconds(cluster),
       });
       this.#reportQueryErrors(result.errors);
       // A query must not shadow a built-in metric: Prometheus would reject the whole exposition.
-      const builtIn = new Set(this.registry.getMetricsAsArray().map((m) => m.name));
-      queryText = renderFamilies(result.families.filter((f) => !builtIn.has(f.name)));
+      queryText = renderFamilies(result.families.filter((f) => !this.#builtIn.has(f.name)));
     } catch (err) {
       this.#fail(QUERIES_COLLECTOR, err);
     }
@@ -302,9 +306,9 @@ export class MetricsExporter {
 
   #collectArchiveStatus(): void {
     try {
-      const files = readdirSync(join(this.#deps.ctx.options.pgdata, 'pg_wal', 'archive_status'));
-      this.#archiveStatus.set({ value: 'ready' }, files.filter((f) => f.endsWith('.ready')).length);
-      this.#archiveStatus.set({ value: 'done' }, files.filter((f) => f.endsWith('.done')).length);
+      const { ready, done } = archiveStatusCounts(this.#deps.ctx.options.pgdata);
+      this.#archiveStatus.set({ value: 'ready' }, ready);
+      this.#archiveStatus.set({ value: 'done' }, done);
     } catch (err) {
       this.#archiveStatus.reset();
       this.#fail('Collect.PgWALArchiveStats', err);

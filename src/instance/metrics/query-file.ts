@@ -7,7 +7,7 @@ import { parse } from 'yaml';
 import { metricName } from './query-metrics.ts';
 import { parseVersionRange, type VersionRange, VersionRangeError } from './version-range.ts';
 
-export const COLUMN_USAGES = ['DISCARD', 'LABEL', 'COUNTER', 'GAUGE', 'MAPPEDMETRIC', 'DURATION'] as const;
+const COLUMN_USAGES = ['DISCARD', 'LABEL', 'COUNTER', 'GAUGE', 'MAPPEDMETRIC', 'DURATION'] as const;
 export type ColumnUsage = (typeof COLUMN_USAGES)[number];
 
 export interface ColumnMapping {
@@ -36,7 +36,7 @@ export interface UserQuery {
   targetDatabases?: string[];
 }
 
-export interface ParsedQueries {
+interface ParsedQueries {
   queries: UserQuery[];
   /** One line per query left out, naming it and what is wrong. */
   errors: string[];

@@ -26,7 +26,7 @@ export interface MetricFamily {
   samples: Sample[];
 }
 
-export interface BuiltMetrics {
+interface BuiltMetrics {
   families: MetricFamily[];
   /** Values that could not be converted (the sample is left out, as upstream does). */
   warnings: string[];

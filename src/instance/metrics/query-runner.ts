@@ -9,7 +9,7 @@ import type { UserQuery } from './query-file.ts';
 import { buildMetrics, type ColumnKind, type MetricFamily, type ResultSet } from './query-metrics.ts';
 import { versionInRange } from './version-range.ts';
 
-export const EXPORTER_APPLICATION_NAME = 'cnpg_metrics_exporter';
+const EXPORTER_APPLICATION_NAME = 'cnpg_metrics_exporter';
 const CONNECT_TIMEOUT_MS = 5_000;
 const STATEMENT_TIMEOUT_MS = 10_000;
 
@@ -22,12 +22,12 @@ export interface QueryError {
   message: string;
 }
 
-export interface QueryRunResult {
+interface QueryRunResult {
   families: MetricFamily[];
   errors: QueryError[];
 }
 
-export interface LocalTarget {
+interface LocalTarget {
   socketDir: string;
   port: number;
 }
@@ -111,7 +111,8 @@ export function globToRegExp(pattern: string): RegExp {
 export function expandTargets(targets: string[], accessible: string[]): string[] {
   const out: string[] = [];
   for (const target of targets) {
-    const matches = isPattern(target) ? accessible.filter((db) => globToRegExp(target).test(db)) : [target];
+    const pattern = isPattern(target) ? globToRegExp(target) : undefined;
+    const matches = pattern === undefined ? [target] : accessible.filter((db) => pattern.test(db));
     for (const db of matches) if (!out.includes(db)) out.push(db);
   }
   return out;

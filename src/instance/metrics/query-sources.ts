@@ -13,7 +13,7 @@ import { parseQueries, type UserQuery } from './query-file.ts';
 import type { QueryError } from './query-runner.ts';
 
 /** How often the referenced ConfigMaps and Secrets are read again (they may change under the same name). */
-export const SOURCES_REFRESH_MS = 30_000;
+const SOURCES_REFRESH_MS = 30_000;
 
 let defaults: UserQuery[] | undefined;
 
@@ -27,7 +27,7 @@ export function defaultQueries(): UserQuery[] {
   return defaults;
 }
 
-export interface LoadedQueries {
+interface LoadedQueries {
   queries: UserQuery[];
   errors: QueryError[];
 }

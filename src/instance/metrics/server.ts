@@ -7,10 +7,10 @@ import type { Logger } from '../../log/logger.ts';
 import { errorMessage } from '../errors.ts';
 import type { MetricsExporter } from './exporter.ts';
 
-export const METRICS_PATH = '/metrics';
+const METRICS_PATH = '/metrics';
 const CONTENT_TYPE = 'text/plain; version=0.0.4; charset=utf-8';
 
-export interface MetricsServerTls {
+interface MetricsServerTls {
   cert: string;
   key: string;
 }
