@@ -13,6 +13,8 @@ import { errorMessage, InstanceError } from './errors.ts';
 export interface ClusterSource {
   /** What the Cluster is read from, for messages. */
   readonly description: string;
+  /** The API server it comes from, which the manager's other clients use too; undefined for a file. */
+  readonly kubeConfig: KubeConfig | undefined;
   /** The current Cluster, admitted; InstanceError when it cannot be read or is invalid. */
   load(): Promise<Cluster>;
   /**
@@ -30,6 +32,7 @@ export interface ClusterSource {
 export function fileClusterSource(path: string, expectedName: string | undefined): ClusterSource {
   return {
     description: `the Cluster file ${path}`,
+    kubeConfig: undefined,
     load: () => Promise.resolve(loadCluster(path, expectedName)),
     reachable: () => Promise.resolve(),
     watch: () => () => undefined,
@@ -78,6 +81,7 @@ export function apiClusterSource(kc: KubeConfig, namespace: string, name: string
 
   return {
     description,
+    kubeConfig: kc,
     async load() {
       const raw = await get();
       const cluster = admitCluster(raw, description, name);

@@ -4,7 +4,6 @@
 // so no statement, error or log line of PostgreSQL or psql can ever carry the password itself.
 import { createHash, createHmac, pbkdf2Sync, randomBytes } from 'node:crypto';
 import { CoreV1Api } from '@kubernetes/client-node';
-import { inClusterKubeConfig } from '../kube/client.ts';
 import { quoteIdentifier, quoteLiteral } from '../postgres/quoting.ts';
 import type { InstanceContext } from './context.ts';
 import { errorMessage } from './errors.ts';
@@ -53,8 +52,7 @@ export class CredentialFollower {
 
   constructor(ctx: InstanceContext) {
     this.#ctx = ctx;
-    const kc = ctx.options.clusterFile === undefined ? inClusterKubeConfig() : undefined;
-    this.#api = kc?.makeApiClient(CoreV1Api);
+    this.#api = ctx.source.kubeConfig?.makeApiClient(CoreV1Api);
   }
 
   /** What the roles' passwords should be now. */

@@ -10,7 +10,6 @@ import { isDeepStrictEqual } from 'node:util';
 import type { Cluster } from '../api/v1/cluster-types.ts';
 import type { FailoverQuorumStatus } from '../api/v1/failover-quorum-types.ts';
 import { API_VERSION } from '../api/v1/kind-definition.ts';
-import { inClusterKubeConfig } from '../kube/client.ts';
 import { isNotFound, KubeObjectApi, type NamedObject, updateStatus } from '../kube/patch.ts';
 import { SYNCHRONOUS_METADATA_PARAMETER } from '../postgres/configuration.ts';
 import {
@@ -116,7 +115,7 @@ export class FailoverQuorumRecorder {
 
   /** Stores `status`; whether it changed anything (false too when the operator has not created it yet). */
   async #write(ctx: InstanceContext, status: FailoverQuorumStatus): Promise<boolean> {
-    const api = this.#client();
+    const api = this.#client(ctx);
     if (api === undefined) return false;
     const ref: NamedObject = {
       apiVersion: API_VERSION,
@@ -139,9 +138,9 @@ export class FailoverQuorumRecorder {
     return changed;
   }
 
-  #client(): KubeObjectApi | undefined {
+  #client(ctx: InstanceContext): KubeObjectApi | undefined {
     if (this.#api === undefined) {
-      const kc = inClusterKubeConfig();
+      const kc = ctx.source.kubeConfig;
       this.#api = kc === undefined ? null : KubeObjectApi.forConfig(kc);
     }
     return this.#api ?? undefined;

@@ -8,7 +8,6 @@ import { FENCE_ALL, FENCED_INSTANCES_ANNOTATION, parseFencedInstances } from '..
 import type { Cluster } from '../api/v1/cluster-types.ts';
 import { type InstanceContext, setCluster } from './context.ts';
 import { checkExistingDataDirectory, ensureScratchDirectories } from './data-directory.ts';
-import { inClusterKubeConfig } from '../kube/client.ts';
 import { errorMessage } from './errors.ts';
 import { FailoverQuorumRecorder } from './failover-quorum.ts';
 import { leaseTimings, PrimaryLease } from './primary-lease.ts';
@@ -123,7 +122,7 @@ export class InstanceManager {
       () => this.source,
       () => this.phase === 'running' && this.isReplica,
     );
-    const kc = ctx.options.clusterFile === undefined ? inClusterKubeConfig() : undefined;
+    const kc = ctx.source.kubeConfig;
     this.lease =
       kc === undefined
         ? undefined

@@ -10,7 +10,6 @@ import { InstanceManager } from './instance-manager.ts';
 import { InstanceCertificates } from './tls.ts';
 import { CredentialFollower } from './credentials.ts';
 import { CoreV1Api } from '@kubernetes/client-node';
-import { inClusterKubeConfig } from '../kube/client.ts';
 import { MetricsExporter } from './metrics/exporter.ts';
 import { createMetricsServer } from './metrics/server.ts';
 
@@ -41,7 +40,7 @@ export async function runInstance(ctx: InstanceContext): Promise<number> {
   const exporter = new MetricsExporter({
     ctx,
     phase: () => manager.currentPhase,
-    api: ctx.options.clusterFile === undefined ? inClusterKubeConfig()?.makeApiClient(CoreV1Api) : undefined,
+    api: ctx.source.kubeConfig?.makeApiClient(CoreV1Api),
   });
   const metricsTls = ctx.options.metricsTls ? serverTls : undefined;
   const metricsServer = createMetricsServer(exporter, ctx.log, metricsTls);

@@ -15,7 +15,6 @@ import { join } from 'node:path';
 import type { TLSSocket } from 'node:tls';
 import { CoreV1Api, type V1Secret } from '@kubernetes/client-node';
 import type { Cluster } from '../api/v1/cluster-types.ts';
-import { inClusterKubeConfig } from '../kube/client.ts';
 import type { InstanceContext } from './context.ts';
 import { ensureOwnedDirectory } from './data-directory.ts';
 import { errorMessage, InstanceError } from './errors.ts';
@@ -152,9 +151,8 @@ export class InstanceCertificates {
    */
   static async install(ctx: InstanceContext): Promise<InstanceCertificates | undefined> {
     let api: CoreV1Api | undefined;
-    if (ctx.options.clusterFile === undefined) {
-      const kc = inClusterKubeConfig();
-      if (kc === undefined) throw new InstanceError('cannot read the certificates: not running in a pod');
+    const kc = ctx.source.kubeConfig;
+    if (kc !== undefined) {
       api = kc.makeApiClient(CoreV1Api);
       await fetchFromApi(ctx, api);
     }
