@@ -16,7 +16,10 @@ describe('lastWords', () => {
     const run = (stderr: string) => ({ code: 1, stdout: '', stderr });
     assert.equal(lastWords(run('a\ninitdb: error: bad\ninitdb: hint: Try it\n')), 'initdb: error: bad');
     assert.equal(lastWords(run('something broke\nDETAIL: why\nHINT: fix\n')), 'something broke');
-    assert.equal(lastWords(run('Try "pg_ctl --help" for more information.\n')), 'Try "pg_ctl --help" for more information.');
+    assert.equal(
+      lastWords(run('Try "pg_ctl --help" for more information.\n')),
+      'Try "pg_ctl --help" for more information.',
+    );
     assert.equal(lastWords(run('')), 'exit status 1');
   });
 });
