@@ -132,6 +132,16 @@ describe('high availability', { timeout: 400_000 }, () => {
     const replica = `${NAME}-3`;
     const ip = await podIP(env, NS, replica);
     assert.match(await cnpg('fencing', 'on', NAME, '3'), /ha-3 fenced/);
+    // The services stop selecting it through its role label, not only once its readiness probe fails.
+    await waitFor(
+      'the fenced pod to leave the -rw and -ro selectors',
+      async () => {
+        const pod = await env.core.readNamespacedPod({ name: replica, namespace: NS });
+        const labels = pod.metadata?.labels ?? {};
+        return (labels['cnpg.io/instanceRole'] === undefined && labels.role === undefined) || undefined;
+      },
+      60_000,
+    );
     await waitFor(
       'the fenced replica to stop',
       async () =>
@@ -151,6 +161,13 @@ describe('high availability', { timeout: 400_000 }, () => {
     await write(); // the primary goes on with the other standby
     assert.match(await cnpg('fencing', 'off', NAME, '3'), /ha-3 unfenced/);
     await streamingReplica(replica);
+    await waitFor(
+      'the unfenced pod labelled replica again',
+      async () =>
+        (await env.core.readNamespacedPod({ name: replica, namespace: NS })).metadata?.labels?.[
+          'cnpg.io/instanceRole'
+        ] === 'replica' || undefined,
+    );
   });
 
   it('does not fail over a fenced primary', async () => {
