@@ -3,6 +3,7 @@
 // a temporary socket-only postmaster, and moved into place only when complete.
 import { join } from 'node:path';
 import type { BootstrapInitDB } from '../api/v1/cluster-types.ts';
+import { initdbVersionNeeds } from '../api/v1/cluster-validation-bootstrap.ts';
 import { initdbArguments } from '../postgres/initdb-options.ts';
 import { quoteIdentifier, quoteLiteral } from '../postgres/quoting.ts';
 import { runToolChecked } from '../postgres/tool-runner.ts';
@@ -47,6 +48,19 @@ function planInit(ctx: InstanceContext): InitPlan {
   }
   const initdb = bootstrap?.initdb ?? {};
   if (initdb.import !== undefined) throw new InstanceError('bootstrap.initdb.import is not supported yet');
+  // Admission checked the image's major; the PostgreSQL installed may be older than its tag says.
+  const running = ctx.pgVersion;
+  const missing = initdbVersionNeeds(initdb).filter((n) => n.since > running.major);
+  if (missing.length > 0) {
+    throw new InstanceError(
+      missing
+        .map((n) => {
+          const field = `bootstrap.initdb.${n.field}${n.what === n.field ? '' : ` "${n.value}"`}`;
+          return `${field} requires PostgreSQL ${n.since} or newer`;
+        })
+        .join('; ') + `, and this instance runs PostgreSQL ${running.text}`,
+    );
+  }
   const roots = { secretsRoot: ctx.options.secretsRoot, configMapsRoot: ctx.options.configMapsRoot };
   const plan: InitPlan = {
     initdb,

@@ -85,14 +85,20 @@ export function runTool(command: string, args: readonly string[], opts: ToolOpti
   });
 }
 
-/** The last non-empty line a tool printed on stderr (or stdout): what went wrong, usually. */
+/**
+ * Lines that only follow an error (`initdb: hint: Try "initdb --help"...`, `DETAIL: ...`): the
+ * error itself is the line before, e.g. getopt's `unrecognized option`, which has no `error:`.
+ */
+const AFTERWORD = /^(\S+: )?(hint|detail|HINT|DETAIL): |^Try ".+ --help" for more information/;
+
+/** What a tool said went wrong: its first error line, else its last line that is not a hint. */
 export function lastWords(run: ToolRun): string {
   const lines = `${run.stderr}\n${run.stdout}`
     .split('\n')
     .map((l) => l.trim())
     .filter((l) => l !== '');
   const errorLine = lines.find((l) => /\b(ERROR|FATAL|PANIC|error):/.test(l));
-  return errorLine ?? lines.at(-1) ?? `exit status ${run.code}`;
+  return errorLine ?? lines.findLast((l) => !AFTERWORD.test(l)) ?? lines.at(-1) ?? `exit status ${run.code}`;
 }
 
 /** Runs a tool and throws a ToolError (`<what>: <tool's last words>`) when it fails. */

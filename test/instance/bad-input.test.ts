@@ -66,6 +66,22 @@ const cases: Case[] = [
     leavesNoDataDirectory: true,
   },
   {
+    // The image's tag passes admission (PostgreSQL 18); the PostgreSQL installed here is older.
+    name: 'an initdb option newer than the PostgreSQL that runs',
+    prepare: (dir) => {
+      writeClusterFile(
+        join(dir, 'cluster.yaml'),
+        testCluster({
+          spec: { bootstrap: { initdb: { localeProvider: 'icu', icuLocale: 'en', icuRules: '&a < b' } } },
+        }),
+      );
+      const l = layout(sandbox, `${dir.split('/').pop()}-i`, '127.0.43.1');
+      return ['instance', 'init', ...instanceArgs(l, join(dir, 'cluster.yaml'))];
+    },
+    expected: /bootstrap\.initdb\.icuRules requires PostgreSQL 16 or newer, and this instance runs PostgreSQL 15\.\d+/,
+    leavesNoDataDirectory: true,
+  },
+  {
     name: 'a fixed parameter',
     prepare: (dir) => {
       writeClusterFile(

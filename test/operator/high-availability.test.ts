@@ -1,8 +1,8 @@
 // High availability end to end on the local runtime: a 3-instance cluster loses its primary's
 // postmaster (kill -9) and fails over to a replica, the former primary rejoins as a standby; a
 // switchover through `cnpg promote` brings the primary back (the primary Lease follows); fencing a
-// replica stops it and the fence lifts; a fenced primary causes no failover; failoverDelay holds a
-// failover back. Every write acknowledged is read back.
+// replica stops it and the fence lifts; a fenced primary causes no failover; `cnpg restart CLUSTER`
+// recreates every pod without a failover; failoverDelay holds a failover back. Every write acknowledged is read back.
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -132,6 +132,16 @@ describe('high availability', { timeout: 400_000 }, () => {
     const replica = `${NAME}-3`;
     const ip = await podIP(env, NS, replica);
     assert.match(await cnpg('fencing', 'on', NAME, '3'), /ha-3 fenced/);
+    // The services stop selecting it through its role label, not only once its readiness probe fails.
+    await waitFor(
+      'the fenced pod to leave the -rw and -ro selectors',
+      async () => {
+        const pod = await env.core.readNamespacedPod({ name: replica, namespace: NS });
+        const labels = pod.metadata?.labels ?? {};
+        return (labels['cnpg.io/instanceRole'] === undefined && labels.role === undefined) || undefined;
+      },
+      60_000,
+    );
     await waitFor(
       'the fenced replica to stop',
       async () =>
@@ -151,6 +161,13 @@ describe('high availability', { timeout: 400_000 }, () => {
     await write(); // the primary goes on with the other standby
     assert.match(await cnpg('fencing', 'off', NAME, '3'), /ha-3 unfenced/);
     await streamingReplica(replica);
+    await waitFor(
+      'the unfenced pod labelled replica again',
+      async () =>
+        (await env.core.readNamespacedPod({ name: replica, namespace: NS })).metadata?.labels?.[
+          'cnpg.io/instanceRole'
+        ] === 'replica' || undefined,
+    );
   });
 
   it('does not fail over a fenced primary', async () => {
@@ -164,17 +181,61 @@ describe('high availability', { timeout: 400_000 }, () => {
     await write();
   });
 
+  /** Each instance pod's uid by name. */
+  const uids = async () =>
+    new Map(
+      (
+        await env.core.listNamespacedPod({
+          namespace: NS,
+          labelSelector: `cnpg.io/cluster=${NAME},cnpg.io/podRole=instance`,
+        })
+      ).items.map((p) => [p.metadata?.name ?? '', p.metadata?.uid ?? '']),
+    );
+
+  it('restarts every pod with cnpg restart CLUSTER, the primary in place without a failover', async () => {
+    const primary = await settledPrimary();
+    const timeline = (await readCluster(env, NS, NAME)).status?.timelineID;
+    const old = await uids();
+    // Any failover, however brief, leaves a trace in targetPrimary or the phase: watch them throughout.
+    const seen = new Set<string>();
+    let watching = true;
+    const watcher = (async () => {
+      while (watching) {
+        const c = await readCluster(env, NS, NAME).catch(() => undefined);
+        if (c?.status?.targetPrimary !== undefined && c.status.targetPrimary !== primary)
+          seen.add(`targetPrimary ${c.status.targetPrimary}`);
+        if (c?.status?.phase === 'Failing over') seen.add(`phase ${c.status.phase}: ${c.status.phaseReason}`);
+        await new Promise((r) => setTimeout(r, 100));
+      }
+    })();
+    try {
+      assert.match(await cnpg('restart', NAME), /rolling restart of cluster default\/ha requested/);
+      await waitFor(
+        'every pod recreated and the cluster healthy again',
+        async () => {
+          const now = await uids();
+          const c = await readCluster(env, NS, NAME);
+          const renewed = [...old].filter(([name, uid]) => now.has(name) && now.get(name) !== uid);
+          return (
+            (renewed.length === old.size && c.status?.phase === HEALTHY && c.status.readyInstances === 3) || undefined
+          );
+        },
+        240_000,
+      );
+    } finally {
+      watching = false;
+      await watcher;
+    }
+    const c = await readCluster(env, NS, NAME);
+    assert.deepEqual([...seen], []);
+    assert.equal(c.status?.currentPrimary, primary);
+    assert.equal(c.status?.targetPrimary, primary);
+    assert.equal(c.status?.timelineID, timeline);
+    await write();
+  });
+
   it('rolls a pod change out, replicas first, then switches the primary over', async () => {
     const before = await settledPrimary();
-    const uids = async () =>
-      new Map(
-        (
-          await env.core.listNamespacedPod({
-            namespace: NS,
-            labelSelector: `cnpg.io/cluster=${NAME},cnpg.io/podRole=instance`,
-          })
-        ).items.map((p) => [p.metadata?.name ?? '', p.metadata?.uid ?? '']),
-      );
     const old = await uids();
     await patchCluster(env, NS, NAME, {
       spec: { primaryUpdateMethod: 'switchover', resources: { requests: { memory: '64Mi' } } },

@@ -38,6 +38,10 @@ broken:
   query: SELECT 1 AS one FROM no_such_table
   metrics:
     - one: {usage: GAUGE, description: never}
+misdeclared:
+  query: SELECT 1 AS one
+  metrics:
+    - one: {usage: NO_SUCH_USAGE, description: never}
 `;
 
 async function scrapeHttp(ip: string): Promise<string> {
@@ -130,6 +134,27 @@ describe('instance metrics exporter', { timeout: 240_000 }, () => {
     // The query that fails costs its own metrics and is counted, the scrape goes on.
     assert.ok((sample(text, 'cnpg_collector_collection_errors_total{collector="broken"}') ?? 0) >= 1);
     assert.equal(sample(text, 'cnpg_collector_last_collection_error'), 1);
+    // Each error is logged with the query and the reason, once however many scrapes repeat it.
+    await scrapeHttp(ip);
+    const failures = (await env.core.readNamespacedPodLog({ name: POD, namespace: NS, container: 'postgres' }))
+      .split('\n')
+      .flatMap((l) => {
+        try {
+          const entry = JSON.parse(l) as { msg?: string; query?: string; err?: string };
+          return entry.msg === 'monitoring query failed' ? [entry] : [];
+        } catch {
+          return [];
+        }
+      });
+    const broken = failures.filter((f) => f.query === 'broken');
+    assert.equal(broken.length, 1, JSON.stringify(failures));
+    assert.match(broken[0]?.err ?? '', /relation "no_such_table" does not exist/);
+    const misdeclared = failures.filter((f) => f.query === 'ConfigMap/custom-queries/queries');
+    assert.equal(misdeclared.length, 1, JSON.stringify(failures));
+    assert.match(misdeclared[0]?.err ?? '', /query "misdeclared"/);
+    assert.ok(
+      (sample(text, 'cnpg_collector_collection_errors_total{collector="ConfigMap/custom-queries/queries"}') ?? 0) >= 1,
+    );
     assert.match(text, /^# TYPE cnpg_pg_stat_database_xact_commit counter$/m);
     assert.match(text, /^process_cpu_user_seconds_total /m);
     const notFound = await fetch(`http://${ip}:9187/other`, { signal: AbortSignal.timeout(10_000) });

@@ -24,6 +24,8 @@ import { QuerySources } from './query-sources.ts';
 import { postgresSemver } from './version-range.ts';
 
 const DEFAULT_TTL_SECONDS = 30;
+/** How often a query that keeps failing with the same error is logged again. */
+const QUERY_ERROR_LOG_MS = 10 * 60_000;
 /** What upstream calls the query collector in collection_duration_seconds (`Collect.cnpg`). */
 const QUERIES_COLLECTOR = `Collect.${METRIC_PREFIX}`;
 const WAL_FILE = /^[0-9A-F]{24}/;
@@ -115,6 +117,8 @@ export class MetricsExporter {
   readonly #collections: Counter;
   readonly #errors: Counter<'collector'>;
   readonly #lastError: Gauge;
+  /** The last logged error of each failing query (see #reportQueryErrors). */
+  readonly #queryErrorLog = new Map<string, { message: string; at: number; unlogged: number }>();
   readonly #up: Gauge<'cluster'>;
   readonly #duration: Gauge<'collector'>;
   readonly #switchoverRequired: Gauge;
@@ -202,10 +206,25 @@ export class MetricsExporter {
     this.#deps.ctx.log.warn({ collector, err: errorMessage(err) }, 'metrics collection error');
   }
 
-  #reportQueryErrors(errors: QueryError[]): void {
+  /**
+   * Counts each failed query and logs why: the first time, when the reason changes, then once per
+   * QUERY_ERROR_LOG_MS with how many were not logged meanwhile (a broken query fails every scrape).
+   */
+  #reportQueryErrors(errors: QueryError[], now = Date.now()): void {
     for (const e of errors) {
       this.#errors.inc({ collector: e.collector });
       this.#lastError.set(1);
+      const last = this.#queryErrorLog.get(e.collector);
+      if (last !== undefined && last.message === e.message && now - last.at < QUERY_ERROR_LOG_MS) {
+        last.unlogged++;
+        continue;
+      }
+      const repeated = last?.message === e.message ? last.unlogged : 0;
+      this.#deps.ctx.log.warn(
+        { query: e.collector, err: e.message, ...(repeated > 0 ? { repeated } : {}) },
+        'monitoring query failed',
+      );
+      this.#queryErrorLog.set(e.collector, { message: e.message, at: now, unlogged: 0 });
     }
   }
 

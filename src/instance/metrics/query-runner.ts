@@ -198,8 +198,7 @@ export class QueryRunner {
         const families: MetricFamily[] = [];
         const fail = (what: string, err: unknown) => {
           const message = `${what}: ${err instanceof Error ? err.message : String(err)}`;
-          errors.push({ collector: query.key, message });
-          this.#log.warn({ query: query.key, err: message }, 'monitoring query failed');
+          errors.push({ collector: query.key, message }); // logged by the exporter, rate-limited
         };
         let databases: string[];
         try {

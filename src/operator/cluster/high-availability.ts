@@ -6,6 +6,7 @@
 import type { ReconcileResult } from '../../kube/work-queue.ts';
 import { compareLsn } from '../../postgres/lsn.ts';
 import { INSTANCE_ROLES, instanceRoleLabels } from '../specs/labels.ts';
+import { DEFAULT_START_DELAY, DEFAULT_STOP_DELAY } from '../specs/pods.ts';
 import { MERGE_PATCH } from './apply.ts';
 import type { ClusterContext } from './context.ts';
 import type { InstanceState } from './instance-status.ts';
@@ -47,6 +48,26 @@ export class PrimaryFailures {
   }
 }
 
+/**
+ * Whether a primary that does not answer is being restarted on purpose (the operator deleted its pod,
+ * or its instance manager restarts PostgreSQL) and still has time to come back: as upstream, a
+ * planned restart is no failure. The wait is bounded by what the pod itself is allowed, stopDelay to
+ * stop and startDelay to start (past that the kubelet gives up on it too), plus failoverDelay; a
+ * primary still silent then is failed over.
+ */
+function plannedRestartHolds(ctx: ClusterContext, failingMs: number, delayMs: number): boolean {
+  const phase = ctx.cluster.status?.phase;
+  if (phase !== PHASES.inplaceDeletePrimary && phase !== PHASES.inplacePrimaryRestart) return false;
+  const spec = ctx.cluster.spec;
+  const allowedMs = ((spec.stopDelay ?? DEFAULT_STOP_DELAY) + (spec.startDelay ?? DEFAULT_START_DELAY)) * 1000;
+  if (failingMs < allowedMs + delayMs) return true;
+  ctx.log.warn(
+    { primary: ctx.cluster.status?.currentPrimary, failingMs },
+    'the primary did not come back from its restart',
+  );
+  return false;
+}
+
 /** The instances named in the `cnpg.io/fencedInstances` annotation (`*` is every instance). */
 export function fencedInstances(ctx: ClusterContext): { all: boolean; names: Set<string> } {
   const names = new Set(parseFencedInstances(ctx.cluster.metadata?.annotations?.[FENCED_INSTANCES_ANNOTATION]) ?? []);
@@ -73,10 +94,10 @@ export async function reconcilePrimary(
   if (target !== current) return switchTo(ctx, states, current, target);
 
   const primary = states.find((s) => s.name === current);
-  const restartingOnPurpose =
-    status.phase === PHASES.inplaceDeletePrimary || status.phase === PHASES.inplacePrimaryRestart;
-  if (primary?.report?.isPrimary === true || isFenced(ctx, current) || restartingOnPurpose) {
-    failures.clear(key);
+  const delayMs = (ctx.cluster.spec.failoverDelay ?? 0) * 1000;
+  const answering = primary?.report?.isPrimary === true || isFenced(ctx, current);
+  if (answering || plannedRestartHolds(ctx, failures.failingFor(key, Date.now()), delayMs)) {
+    if (answering) failures.clear(key);
     if (status.currentPrimaryFailingSinceTimestamp !== undefined) {
       await writeStatus(ctx.objects, ctx.cluster, { currentPrimaryFailingSinceTimestamp: undefined });
     }
@@ -85,7 +106,6 @@ export async function reconcilePrimary(
   const promotable = candidates(ctx, states, current);
   if (promotable.length === 0) return undefined; // nobody could take over
   const failingMs = failures.failingFor(key, Date.now());
-  const delayMs = (ctx.cluster.spec.failoverDelay ?? 0) * 1000;
   if (status.currentPrimaryFailingSinceTimestamp === undefined) {
     await writeStatus(ctx.objects, ctx.cluster, {
       currentPrimaryFailingSinceTimestamp: new Date(Date.now() - failingMs).toISOString(),

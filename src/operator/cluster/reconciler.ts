@@ -53,6 +53,11 @@ export interface ClusterReconcilerOptions extends ReconcilerDeps {
 }
 
 const CREATION_PHASES: ReadonlySet<string> = new Set([PHASES.setupPrimary, PHASES.creatingReplica]);
+const KEPT_WHILE_INACTIVE: ReadonlySet<string> = new Set([
+  ...CREATION_PHASES,
+  PHASES.inplaceDeletePrimary,
+  PHASES.inplacePrimaryRestart,
+]);
 
 export class ClusterReconciler {
   readonly #deps: ReconcilerDeps;
@@ -223,7 +228,8 @@ export class ClusterReconciler {
     }
     if ((await createMissingPods(ctx, instances)).length > 0) return poll;
     if (!instances.every((g) => isPodActive(g.pod))) {
-      if (status.phase !== PHASES.waitingForInstances && !(status.phase && CREATION_PHASES.has(status.phase))) {
+      // A primary restarted on purpose keeps its phase: it tells users, and the failover logic, why.
+      if (status.phase !== PHASES.waitingForInstances && !(status.phase && KEPT_WHILE_INACTIVE.has(status.phase))) {
         await registerPhase(
           ctx.objects,
           ctx.cluster,

@@ -74,8 +74,8 @@ export const PROBE_TIMEOUT_SECONDS = 5;
 
 export const PATHS = { health: '/healthz', ready: '/readyz', startup: '/startupz' } as const;
 
-const DEFAULT_START_DELAY = 3600;
-const DEFAULT_STOP_DELAY = 1800;
+export const DEFAULT_START_DELAY = 3600;
+export const DEFAULT_STOP_DELAY = 1800;
 
 export type InstanceRole = 'primary' | 'replica';
 
