@@ -3,8 +3,7 @@
 // a temporary socket-only postmaster, and moved into place only when complete.
 import { join } from 'node:path';
 import type { BootstrapInitDB } from '../api/v1/cluster-types.ts';
-import { initdbVersionNeeds } from '../api/v1/cluster-validation-bootstrap.ts';
-import { initdbArguments } from '../postgres/initdb-options.ts';
+import { initdbArguments, initdbVersionNeeds } from '../postgres/initdb-options.ts';
 import { quoteIdentifier, quoteLiteral } from '../postgres/quoting.ts';
 import { runToolChecked } from '../postgres/tool-runner.ts';
 import type { InstanceContext } from './context.ts';
@@ -48,7 +47,7 @@ function planInit(ctx: InstanceContext): InitPlan {
   }
   const initdb = bootstrap?.initdb ?? {};
   if (initdb.import !== undefined) throw new InstanceError('bootstrap.initdb.import is not supported yet');
-  // Admission checked the image's major; the PostgreSQL installed may be older than its tag says.
+  // Upstream admits these whatever the image; initdb would refuse them with a bare "unrecognized option".
   const running = ctx.pgVersion;
   const missing = initdbVersionNeeds(initdb).filter((n) => n.since > running.major);
   if (missing.length > 0) {

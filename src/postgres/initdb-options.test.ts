@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { initdbArguments } from './initdb-options.ts';
+import { initdbArguments, initdbVersionNeeds } from './initdb-options.ts';
 
 test('initdb flags from the bootstrap stanza', () => {
   const cases: [Parameters<typeof initdbArguments>[0], string[]][] = [
@@ -14,4 +14,19 @@ test('initdb flags from the bootstrap stanza', () => {
     [{ encoding: 'UTF8', options: ['--encoding=LATIN1', '-k'] }, ['--encoding=UTF8', '--encoding=LATIN1', '-k']],
   ];
   for (const [input, expected] of cases) assert.deepEqual(initdbArguments(input), expected);
+});
+
+test('initdb options and the first PostgreSQL major that has them', () => {
+  const since = (initdb: Parameters<typeof initdbVersionNeeds>[0]) =>
+    initdbVersionNeeds(initdb).map((n) => `${n.what}@${n.since}`);
+  assert.deepEqual(since({}), []);
+  assert.deepEqual(since({ localeProvider: 'icu', icuLocale: 'en', icuRules: '&a < b' }), [
+    'localeProvider@15',
+    'icuLocale@15',
+    'icuRules@16',
+  ]);
+  assert.deepEqual(since({ localeProvider: 'builtin', builtinLocale: 'C.UTF-8' }), [
+    'localeProvider builtin@17',
+    'builtinLocale@17',
+  ]);
 });

@@ -20,3 +20,32 @@ export function initdbArguments(initdb: BootstrapInitDB | undefined): string[] {
   args.push(...(initdb?.options ?? []));
   return args;
 }
+
+/** An initdb field set to a value that needs a newer PostgreSQL than 13, the oldest supported. */
+export interface InitdbVersionNeed {
+  field: keyof BootstrapInitDB;
+  value: string;
+  /** How messages name it: the field, or the field and its value (`localeProvider builtin`). */
+  what: string;
+  /** The first major whose initdb has it. */
+  since: number;
+}
+
+/**
+ * What `initdb` options this spec uses that older majors lack (initdb refuses them with a bare
+ * "unrecognized option"): upstream admits them, so the instance manager checks them against the
+ * PostgreSQL it really runs before initdb.
+ */
+export function initdbVersionNeeds(initdb: BootstrapInitDB): InitdbVersionNeed[] {
+  const needs: InitdbVersionNeed[] = [];
+  const need = (field: keyof BootstrapInitDB, value: string | undefined, since: number, what: string = field) => {
+    if (value !== undefined && value !== '') needs.push({ field, value, what, since });
+  };
+  const provider = initdb.localeProvider;
+  if (provider === 'builtin') need('localeProvider', provider, 17, 'localeProvider builtin');
+  else need('localeProvider', provider, 15);
+  need('icuLocale', initdb.icuLocale, 15);
+  need('icuRules', initdb.icuRules, 16);
+  need('builtinLocale', initdb.builtinLocale, 17);
+  return needs;
+}

@@ -96,51 +96,6 @@ describe('validateInitDB', () => {
       expect: 1,
     },
     {
-      name: 'refuses icuRules with an image older than PostgreSQL 16',
-      spec: {
-        imageName: 'ghcr.io/cloudnative-pg/postgresql:15.8',
-        ...initdb({ localeProvider: 'icu', icuLocale: 'en', icuRules: '&a < b' }),
-      },
-      expect: [
-        'spec.bootstrap.initdb.icuRules: Invalid value: "&a < b": icuRules requires PostgreSQL 16 or newer, the image runs PostgreSQL 15',
-      ],
-    },
-    {
-      name: 'refuses the builtin locale provider with an image older than PostgreSQL 17',
-      spec: {
-        imageName: 'ghcr.io/cloudnative-pg/postgresql:16.4',
-        ...initdb({ localeProvider: 'builtin', builtinLocale: 'C.UTF-8' }),
-      },
-      expect: [
-        'spec.bootstrap.initdb.localeProvider: Invalid value: "builtin": localeProvider builtin requires PostgreSQL 17 or newer, the image runs PostgreSQL 16',
-        'spec.bootstrap.initdb.builtinLocale: Invalid value: "C.UTF-8": builtinLocale requires PostgreSQL 17 or newer, the image runs PostgreSQL 16',
-      ],
-    },
-    {
-      name: 'refuses localeProvider and icuLocale with PostgreSQL 14',
-      spec: {
-        imageName: 'ghcr.io/cloudnative-pg/postgresql:14',
-        ...initdb({ localeProvider: 'icu', icuLocale: 'en' }),
-      },
-      expect: 2,
-    },
-    {
-      name: "doesn't complain about icuRules with PostgreSQL 16",
-      spec: {
-        imageName: 'ghcr.io/cloudnative-pg/postgresql:16',
-        ...initdb({ localeProvider: 'icu', icuLocale: 'en', icuRules: '&a < b' }),
-      },
-      expect: 0,
-    },
-    {
-      name: "doesn't complain when the image's major is unknown",
-      spec: {
-        imageName: 'example.com/postgres@sha256:' + 'a'.repeat(64),
-        ...initdb({ localeProvider: 'builtin', builtinLocale: 'C' }),
-      },
-      expect: 0,
-    },
-    {
       name: "doesn't complain if configmapRefs and secretRefs are valid",
       spec: refs({
         configMapRefs: [

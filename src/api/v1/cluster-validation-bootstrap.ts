@@ -3,8 +3,7 @@
 // (upstream internal/webhook/v1/cluster_webhook.go). Messages and field paths are upstream's,
 // including their quirks (`spec.superusersecret.name`, `databases.0`), since users match on them.
 import type { V1TypedLocalObjectReference } from '@kubernetes/client-node';
-import type { BootstrapInitDB, Cluster, Import, RecoveryTarget } from './cluster-types.ts';
-import { clusterMajorVersion } from './cluster-validation-postgres.ts';
+import type { Cluster, Import, RecoveryTarget } from './cluster-types.ts';
 import { findExternalCluster } from './cluster-validation-topology.ts';
 import { type FieldError, fieldErr } from './field-error.ts';
 
@@ -23,19 +22,6 @@ export function validateInitDB(cluster: Cluster): FieldError[] {
     );
   }
 
-  const major = clusterMajorVersion(cluster);
-  if (major !== undefined) {
-    for (const need of initdbVersionNeeds(initdb).filter((n) => n.since > major)) {
-      result.push(
-        fieldErr.invalid(
-          `spec.bootstrap.initdb.${need.field}`,
-          need.value,
-          `${need.what} requires PostgreSQL ${need.since} or newer, the image runs PostgreSQL ${major}`,
-        ),
-      );
-    }
-  }
-
   const refs = initdb.postInitApplicationSQLRefs;
   const base = 'spec.bootstrap.initdb.postInitApplicationSQLRefs';
   for (const item of refs?.secretRefs ?? []) {
@@ -49,35 +35,6 @@ export function validateInitDB(cluster: Cluster): FieldError[] {
     }
   }
   return result;
-}
-
-/** An initdb field set to a value that needs a newer PostgreSQL than 13, the oldest supported. */
-export interface InitdbVersionNeed {
-  field: keyof BootstrapInitDB;
-  value: string;
-  /** How messages name it: the field, or the field and its value (`localeProvider builtin`). */
-  what: string;
-  /** The first major whose initdb has it. */
-  since: number;
-}
-
-/**
- * What `initdb` options this spec uses that older majors lack (initdb refuses them with a bare
- * "unrecognized option"): checked at admission against the image's major and by the instance
- * manager against the PostgreSQL it really runs.
- */
-export function initdbVersionNeeds(initdb: BootstrapInitDB): InitdbVersionNeed[] {
-  const needs: InitdbVersionNeed[] = [];
-  const need = (field: keyof BootstrapInitDB, value: string | undefined, since: number, what: string = field) => {
-    if (value !== undefined && value !== '') needs.push({ field, value, what, since });
-  };
-  const provider = initdb.localeProvider;
-  if (provider === 'builtin') need('localeProvider', provider, 17, 'localeProvider builtin');
-  else need('localeProvider', provider, 15);
-  need('icuLocale', initdb.icuLocale, 15);
-  need('icuRules', initdb.icuRules, 16);
-  need('builtinLocale', initdb.builtinLocale, 17);
-  return needs;
 }
 
 const isPowerOfTwo = (n: number): boolean => n > 0 && Number.isInteger(Math.log2(n));
