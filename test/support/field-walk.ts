@@ -115,7 +115,7 @@ export interface WalkRules {
   sources: readonly NamesUsed[];
   /** Field paths refused by name: each covers itself and everything under it. */
   unsupported: readonly string[];
-  /** Field paths only the API package needs (defaulting, validation), with the reason. */
+  /** Field paths that need no use, with the reason: each covers itself and everything under it. */
   allowed: ReadonlyMap<string, string>;
   /** Whether a written name counts (status fields are the operator's output, not its input). */
   writeCounts: boolean;
@@ -134,8 +134,8 @@ export function walkFields(fields: readonly SchemaField[], rules: WalkRules): Fi
   return fields.map(({ path, name, parent }) => {
     const refused = rules.unsupported.find((u) => covers(u, path));
     if (refused !== undefined) return { path, accountedBy: `refused as ${refused}` };
-    const allowed = rules.allowed.get(path);
-    if (allowed !== undefined) return { path, accountedBy: `allowed: ${allowed}` };
+    const allowed = [...rules.allowed].find(([prefix]) => covers(prefix, path));
+    if (allowed !== undefined) return { path, accountedBy: `allowed as ${allowed[0]}: ${allowed[1]}` };
     const uses = (names: NamesUsed, n: string) => names.read.has(n) || (rules.writeCounts && names.written.has(n));
     const holds = (names: NamesUsed, n: string) => uses(names, n) || names.named.has(n);
     const user = rules.sources.find((s) => uses(s, name) && (parent === undefined || holds(s, parent)));
