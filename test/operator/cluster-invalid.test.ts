@@ -2,7 +2,8 @@
 // as when the webhooks are not installed (upstream's own e2e test disables them) — gets upstream's
 // phase and the validation message in its status, and nothing is created for it. The local API
 // server always admits our kinds, so the object is edited in its store while it is stopped, then
-// the runtime and the operator start on that store.
+// the runtime and the operator start on that store. A valid Cluster asking for features that are
+// not built is refused the same way, each field named.
 import assert from 'node:assert/strict';
 import { chmodSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -11,6 +12,7 @@ import { DatabaseSync } from 'node:sqlite';
 import { after, before, describe, it } from 'node:test';
 import { BatchV1Api, CoreV1Api, KubeConfig, RbacAuthorizationV1Api } from '@kubernetes/client-node';
 import { guardCluster } from '../../src/operator/cluster/admission-guard.ts';
+import { unsupportedFeatures, unsupportedMessage } from '../../src/operator/cluster/unsupported.ts';
 import type { Cluster } from '../../src/api/v1/cluster-types.ts';
 import { KubeObjectApi } from '../../src/kube/patch.ts';
 import { startApiServer } from '../../src/local/apiserver/server.ts';
@@ -112,6 +114,63 @@ describe('an invalid Cluster that bypassed admission', { timeout: 120_000 }, () 
     );
     const roles = await kc.makeApiClient(RbacAuthorizationV1Api).listNamespacedRole({ namespace: 'default' });
     assert.equal(roles.items.length, 0);
+  });
+
+  it('refuses a Cluster asking for unsupported features, naming each, and creates nothing', async () => {
+    const kc = rt?.kubeConfig as KubeConfig;
+    const name = 'unsupported-example';
+    const asked = {
+      apiVersion: 'postgresql.cnpg.io/v1',
+      kind: 'Cluster',
+      metadata: { name, namespace: 'default', annotations: { 'cnpg.io/hibernation': 'on' } },
+      spec: {
+        instances: 1,
+        storage: { size: '1Gi', resizeInUseVolumes: false },
+        postgresql: { extensions: [{ name: 'postgis', image: { reference: 'ghcr.io/example/postgis:3' } }] },
+        backup: { volumeSnapshot: { className: 'csi' } },
+        nodeMaintenanceWindow: { inProgress: false, reusePVC: false },
+        plugins: [{ name: 'barman-cloud.cloudnative-pg.io', isWALArchiver: true }],
+      },
+    } as Cluster;
+    await applyObject(kc, asked as never);
+    const fields = [
+      'metadata.annotations[cnpg.io/hibernation]',
+      'spec.postgresql.extensions',
+      'spec.storage.resizeInUseVolumes',
+      'spec.backup.volumeSnapshot',
+      'spec.nodeMaintenanceWindow.reusePVC',
+      'spec.plugins',
+    ];
+    assert.deepEqual(
+      unsupportedFeatures(asked).map((f) => f.field),
+      fields,
+    );
+    const objects = KubeObjectApi.forConfig(kc);
+    const cluster = await waitFor('the unsupported phase', async () => {
+      const c = (await objects.read({
+        apiVersion: 'postgresql.cnpg.io/v1',
+        kind: 'Cluster',
+        metadata: { name, namespace: 'default' },
+      })) as unknown as Cluster;
+      return c.status?.phase === 'Unable to create required cluster objects' ? c : undefined;
+    });
+    assert.equal(cluster.status?.phaseReason, unsupportedMessage(unsupportedFeatures(asked)));
+    for (const field of fields) assert.ok(cluster.status?.phaseReason?.includes(`${field}: `), field);
+    // Give the operator time to (wrongly) create something, then look.
+    await new Promise((r) => setTimeout(r, 1500));
+    const core = kc.makeApiClient(CoreV1Api);
+    const sel = { namespace: 'default', labelSelector: `cnpg.io/cluster=${name}` };
+    const counts = await Promise.all([
+      core.listNamespacedPod(sel),
+      core.listNamespacedPersistentVolumeClaim(sel),
+      core.listNamespacedService(sel),
+      core.listNamespacedSecret(sel),
+      kc.makeApiClient(BatchV1Api).listNamespacedJob(sel),
+    ]);
+    assert.deepEqual(
+      counts.map((l) => l.items.length),
+      [0, 0, 0, 0, 0],
+    );
   });
 
   it('is rejected by the same guard as a unit', () => {

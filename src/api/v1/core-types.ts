@@ -273,6 +273,17 @@ function modelNode(modelName: string, stack: readonly string[]): Json {
   return node;
 }
 
+/**
+ * Where a schema node embedding a Kubernetes model keeps the model's name (invisible to JSON): the
+ * API field walk treats such a value as one field, handed whole to Kubernetes objects.
+ */
+export const KUBERNETES_MODEL: unique symbol = Symbol('kubernetes-model');
+
+/** The Kubernetes model a schema node embeds (`V1Toleration`...), if it is one. */
+export function kubernetesModelOf(schema: unknown): string | undefined {
+  return (schema as { [KUBERNETES_MODEL]?: string })[KUBERNETES_MODEL];
+}
+
 // Generated trees, per model. Callers get a deep copy: nested nodes are then never shared, neither
 // between two embeddings (a YAML writer would turn shared objects into anchors) nor with the cache.
 const cache = new Map<string, Json>();
@@ -287,7 +298,7 @@ export function coreType<T>(modelName: string, opts: Record<string, unknown> = {
     tree = modelNode(modelName, []);
     cache.set(modelName, tree);
   }
-  return Type.Unsafe<T>({ ...structuredClone(tree), ...opts });
+  return Type.Unsafe<T>({ ...structuredClone(tree), ...opts, [KUBERNETES_MODEL]: modelName });
 }
 
 /** Table entries naming a model or field that client-node does not have (a self-check for tests). */
