@@ -13,9 +13,11 @@ import {
   clusterPhase,
   deploymentFailure,
   installCrds,
+  notReconciledReason,
   objectReady,
   objectRef,
   readManifests,
+  refusedObjects,
   WAITED_KINDS,
 } from '../local/apply.ts';
 import {
@@ -36,7 +38,12 @@ import {
   operatorDeployment,
   operatorManifests,
 } from '../operator/install/manifests.ts';
-import { applicationSecretName, serviceReadWriteName } from '../operator/specs/names.ts';
+import {
+  applicationDatabaseName,
+  applicationDatabaseOwner,
+  applicationSecretName,
+  serviceReadWriteName,
+} from '../operator/specs/names.ts';
 
 interface Out {
   stdout: (line: string) => void;
@@ -96,8 +103,13 @@ interface UpOptions {
 
 async function up(opts: UpOptions): Promise<number> {
   const dataDir = dataDirOf(opts);
-  // Every file is read before anything starts: bad input leaves nothing behind.
+  // Every file is read and our kinds admitted before anything starts: bad input leaves nothing behind.
   const manifests = readManifests(opts.filename ?? []);
+  const refused = refusedObjects(manifests);
+  for (const { file, object, message } of refused) out.stderr(`error: ${file}: ${objectRef(object)}: ${message}`);
+  if (refused.length > 0) {
+    throw new CliError(`nothing applied: ${refused.length} of ${manifests.length} documents refused (see above)`);
+  }
   const problem = dataDirProblem(dataDir);
   if (problem !== undefined) throw new CliError(problem);
   let state = runningDaemon(dataDir);
@@ -113,9 +125,15 @@ async function up(opts: UpOptions): Promise<number> {
   const operator = await installOperator(kc);
   out.stdout(`operator: ${objectRef(operatorDeployment())} in namespace ${OPERATOR_NAMESPACE} ${operator}`);
   let failed = 0;
+  const notReconciled: string[] = [];
   for (const { file, object } of manifests) {
     try {
       out.stdout(`${objectRef(object)} ${await applyObject(kc, object)}`);
+      const why = notReconciledReason(object);
+      if (why !== undefined) {
+        out.stdout(`${objectRef(object)}: not reconciled: ${why}`);
+        notReconciled.push(objectRef(object));
+      }
     } catch (err) {
       failed++;
       out.stderr(`error: ${file}: ${objectRef(object)}: ${err instanceof Error ? err.message : String(err)}`);
@@ -144,6 +162,11 @@ async function up(opts: UpOptions): Promise<number> {
       await sleep(250);
     }
     out.stdout(`${objectRef(object)} ready`);
+  }
+  // Stored, but nothing will ever make them ready: `--wait` does not report success for them.
+  if (notReconciled.length > 0) {
+    out.stderr(`error: not reconciled (no controller for their kind yet): ${notReconciled.join(', ')}`);
+    return 1;
   }
   return 0;
 }
@@ -225,13 +248,16 @@ async function printConnection(kc: KubeConfig, kubeconfig: string, object: Kuber
   const secretName = applicationSecretName(cluster);
   const secret = await core.readNamespacedSecret({ name: secretName, namespace });
   const plain = (key: string) => Buffer.from(secret.data?.[key] ?? '', 'base64').toString('utf8');
+  // A user's own secret (bootstrap.initdb.secret) may hold only username and password: the rest is the Cluster's.
+  const user = plain('username') || applicationDatabaseOwner(cluster);
+  const database = plain('dbname') || applicationDatabaseName(cluster);
   const lookup = (key: string) =>
     `kubectl --kubeconfig ${kubeconfig} get secret ${secretName} -n ${namespace} ` +
     `-o jsonpath='{.data.${key}}' | base64 -d`;
   out.stdout('');
   out.stdout(`${name}: connect to the primary through the ${rw} service at ${ip}:5432`);
-  out.stdout(`  user ${plain('username')}, database ${plain('dbname')}; the password: ${lookup('password')}`);
-  out.stdout(`  PGPASSWORD="$(${lookup('password')})" psql -h ${ip} -U ${plain('username')} ${plain('dbname')}`);
+  out.stdout(`  user ${user}, database ${database}; the password: ${lookup('password')}`);
+  out.stdout(`  PGPASSWORD="$(${lookup('password')})" psql -h ${ip} -U ${user} ${database}`);
 }
 
 async function status(opts: { dataDir?: string }): Promise<number> {
@@ -364,7 +390,11 @@ export function registerLocalCommand(program: Command): void {
     .description('start the local runtime in the background (or reuse it), install the CRDs and apply files')
     .option('-f, --filename <file>', 'a YAML file to apply (multi-document; "-" for stdin); repeatable', collect)
     .option('--data-dir <dir>', dataDirHelp)
-    .option('--wait', 'wait until the applied Clusters are healthy (and pods, deployments, jobs, claims ready)')
+    .option(
+      '--wait',
+      'wait until the applied Clusters are healthy (and pods, deployments, jobs, claims ready); ' +
+        'fails for objects of kinds no controller acts on yet',
+    )
     .option('--timeout <duration>', 'how long --wait waits (e.g. 90s, 5m)', seconds, 300)
     .action((opts: UpOptions) => run(() => up(opts)));
   local

@@ -6,10 +6,12 @@ import { CoreV1Api, type KubeConfig, type V1Pod } from '@kubernetes/client-node'
 import type { Command } from 'commander';
 import type { Cluster } from '../api/v1/cluster-types.ts';
 import { API_VERSION } from '../api/v1/kind-definition.ts';
+import { KINDS } from '../api/v1/kinds.ts';
 import { apiErrorMessage, isNotFound, KubeObjectApi } from '../kube/patch.ts';
 import { clusterServerCA } from '../operator/cluster/certificates.ts';
 import { InstanceClient, type InstanceStatusReport } from '../operator/cluster/instance-client.ts';
 import { LABELS } from '../operator/specs/labels.ts';
+import { notReconciledReason } from '../local/apply.ts';
 import { type KubeTargetFlags, kubeTarget, runVerb, withKubeTargetOptions } from './kube-target.ts';
 import { serviceReadName, serviceReadOnlyName, serviceReadWriteName } from '../operator/specs/names.ts';
 
@@ -142,6 +144,32 @@ async function services(core: CoreV1Api, namespace: string, cluster: string): Pr
   return ['Services', ...table(['Role', 'Name', 'Address'], rows)];
 }
 
+/**
+ * The objects of kinds no controller acts on yet (Pooler, Backup, Database...) that name this
+ * cluster in `spec.cluster.name`: stored, but nothing happens to them. No lines when there are none.
+ */
+async function notReconciled(objects: KubeObjectApi, namespace: string, cluster: string): Promise<string[]> {
+  const rows: string[][] = [];
+  for (const def of KINDS) {
+    const why = notReconciledReason({ apiVersion: API_VERSION, kind: def.kind });
+    if (why === undefined || def.scope !== 'Namespaced') continue;
+    let items: { metadata?: { name?: string }; spec?: { cluster?: { name?: string } } }[];
+    try {
+      items = (await objects.list(API_VERSION, def.kind, namespace)).items;
+    } catch (err) {
+      if (isNotFound(err)) continue; // the kind is not served here
+      rows.push([def.kind, '', `cannot list ${def.plural}: ${apiErrorMessage(err)}`]);
+      continue;
+    }
+    for (const o of items) {
+      if (o.spec?.cluster?.name !== cluster) continue;
+      rows.push([def.kind, o.metadata?.name ?? '', why]);
+    }
+  }
+  if (rows.length === 0) return [];
+  return ['', 'Not reconciled', ...table(['Kind', 'Name', 'Reason'], rows)];
+}
+
 /** The whole view, as lines. */
 export async function clusterStatusLines(
   kc: KubeConfig,
@@ -195,6 +223,7 @@ export async function clusterStatusLines(
     ...replication(primary),
     '',
     ...instances(views, primary),
+    ...(await notReconciled(objects, namespace, name)),
   ];
 }
 

@@ -11,9 +11,13 @@ import {
   type V1CustomResourceDefinition,
 } from '@kubernetes/client-node';
 import { parseAllDocuments } from 'yaml';
+import { admit } from '../api/v1/admission.ts';
 import { buildCrd } from '../api/v1/crd.ts';
-import { KINDS } from '../api/v1/kinds.ts';
+import { API_VERSION, GROUP } from '../api/v1/kind-definition.ts';
+import { KINDS, kindDefinition } from '../api/v1/kinds.ts';
+import { RECONCILED_KINDS } from '../api/v1/reconciled-kinds.ts';
 import { apiErrorMessage, isAlreadyExists, isNotFound } from '../kube/patch.ts';
+import { apiErrors } from './apiserver/errors.ts';
 
 export interface ManifestObject {
   file: string;
@@ -47,6 +51,40 @@ export function readManifests(files: string[]): ManifestObject[] {
     }
   }
   return out;
+}
+
+export interface RefusedObject extends ManifestObject {
+  /** What the API server would answer, under kubectl's `fieldValidation=Strict`. */
+  message: string;
+}
+
+/**
+ * The documents of our kinds that admission refuses, checked as a create before anything is
+ * applied (the same admission as `cnpg validate` and the API server): unknown fields refused as
+ * kubectl's strict field validation refuses them, then schema, CEL and webhook rules.
+ */
+export function refusedObjects(manifests: ManifestObject[]): RefusedObject[] {
+  const refused: RefusedObject[] = [];
+  for (const m of manifests) {
+    const def = m.object.apiVersion === API_VERSION ? kindDefinition(m.object.kind ?? '') : undefined;
+    if (def === undefined) continue;
+    const { errors } = admit(def, m.object);
+    if (errors.length === 0) continue;
+    const unknown = errors.filter((e) => e.type === 'Unknown field');
+    const message =
+      unknown.length > 0
+        ? `strict decoding error: ${unknown.map(String).join(', ')}`
+        : apiErrors.invalid({ group: GROUP, plural: def.plural, kind: def.kind }, m.object.metadata?.name ?? '', errors)
+            .message;
+    refused.push({ ...m, message });
+  }
+  return refused;
+}
+
+/** Why nothing acts on an object of our group (a kind with no controller yet), or undefined. */
+export function notReconciledReason(o: KubernetesObject): string | undefined {
+  if (!(o.apiVersion ?? '').startsWith(`${GROUP}/`) || RECONCILED_KINDS.has(o.kind ?? '')) return undefined;
+  return `no controller for kind ${o.kind} yet`;
 }
 
 /** Creates or replaces the CRDs of postgresql.cnpg.io/v1. */
@@ -110,8 +148,8 @@ export const WAITED_KINDS: readonly string[] = ['Pod', 'Deployment', 'Job', 'Per
 
 /**
  * Whether an applied object is ready: pods Ready, deployments with every replica updated and
- * ready, jobs complete, claims bound. Other kinds count as ready once created (Clusters have their
- * own wait: `cnpg local up` follows their phase).
+ * ready, jobs complete, claims bound. Other kinds have nothing to wait for (Clusters have their own
+ * wait: `cnpg local up` follows their phase; see notReconciledReason for our other kinds).
  */
 export async function objectReady(kc: KubeConfig, object: KubernetesObject): Promise<boolean> {
   const client = KubernetesObjectApi.makeApiClient(kc);

@@ -7,6 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { CNPG_BIN } from '../../src/local/node/image-map.ts';
+import { SAMPLES_DIR } from '../support/samples.ts';
 
 interface Run {
   status: number;
@@ -20,7 +21,7 @@ function cnpg(args: string[]): Run {
   return { status: r.status ?? -1, stdout: r.stdout, stderr: r.stderr };
 }
 
-const MANIFEST = `apiVersion: v1
+const POD = `apiVersion: v1
 kind: Pod
 metadata:
   name: hello
@@ -30,8 +31,18 @@ spec:
   - name: main
     image: busybox
     command: ["sh", "-c", "echo hello from $HOSTNAME; exec sleep 1000"]
----
-apiVersion: postgresql.cnpg.io/v1
+`;
+
+// The API server refuses it (no containers); the other documents are still applied, as kubectl does.
+const REFUSED_BY_SERVER = `apiVersion: v1
+kind: Pod
+metadata:
+  name: empty
+spec:
+  containers: []
+`;
+
+const BROKEN_CLUSTER = `apiVersion: postgresql.cnpg.io/v1
 kind: Cluster
 metadata:
   name: broken
@@ -61,9 +72,37 @@ describe('cnpg local', { timeout: 120_000 }, () => {
     assert.equal(existsSync(dataDir), false);
   });
 
+  it('refuses a file with a document of our kinds that admission refuses, applying nothing of it', () => {
+    // upstream's cluster-example-bis.yaml has a field the schema does not know: kubectl apply's
+    // strict field validation and `cnpg validate` refuse it, so `up` does too.
+    const file = join(base, 'refused.yaml');
+    const bis = readFileSync(join(SAMPLES_DIR, 'cluster-example-bis.yaml'), 'utf8');
+    writeFileSync(file, [POD, BROKEN_CLUSTER, bis].join('---\n'));
+    const r = cnpg(['local', 'up', '-f', file, '--data-dir', dataDir]);
+    assert.equal(r.status, 1, r.stderr);
+    const lines = r.stderr.trim().split('\n');
+    assert.equal(lines.length, 3, r.stderr);
+    assert.ok(
+      lines[0]?.startsWith(
+        `error: ${file}: cluster.postgresql.cnpg.io/broken: Cluster.postgresql.cnpg.io "broken" is invalid: ` +
+          '[spec.postgresql.parameters.wal_level: Invalid value: "minimal": ',
+      ),
+      r.stderr,
+    );
+    assert.deepEqual(lines.slice(1), [
+      `error: ${file}: cluster.postgresql.cnpg.io/cluster-example: strict decoding error: ` +
+        'unknown field "spec.backup.volumeSnapshot.groupSnapshot"',
+      'error: nothing applied: 2 of 3 documents refused (see above)',
+    ]);
+    assert.equal(r.stdout, '');
+    assert.equal(existsSync(dataDir), false);
+    const validate = cnpg(['validate', '-f', file]);
+    assert.match(validate.stdout, /unknown field "spec\.backup\.volumeSnapshot\.groupSnapshot"/);
+  });
+
   it('starts, applies with admission errors shown, reuses, reports, shows logs and stops', () => {
     const file = join(base, 'app.yaml');
-    writeFileSync(file, MANIFEST);
+    writeFileSync(file, [POD, REFUSED_BY_SERVER].join('---\n'));
     const up = cnpg(['local', 'up', '-f', file, '--data-dir', dataDir]);
     assert.equal(up.status, 1, up.stderr);
     assert.match(up.stdout, /^local runtime started \(pid \d+, API server https:\/\/127\.0\.0\.1:\d+\)$/m);
@@ -71,7 +110,7 @@ describe('cnpg local', { timeout: 120_000 }, () => {
     assert.match(up.stdout, new RegExp(`export KUBECONFIG=${join(dataDir, 'kubeconfig')}`));
     const errors = up.stderr.trim().split('\n');
     assert.equal(errors.length, 1, up.stderr);
-    assert.match(errors[0] ?? '', /^error: .*app\.yaml: cluster\.postgresql\.cnpg\.io\/broken: .*wal_level/);
+    assert.match(errors[0] ?? '', /^error: .*app\.yaml: pod\/empty: .*spec\.containers: Required value/);
     const pid = JSON.parse(readFileSync(join(dataDir, 'runtime.json'), 'utf8')).pid as number;
 
     const again = cnpg(['local', 'up', '--data-dir', dataDir, '--wait']);
@@ -79,7 +118,7 @@ describe('cnpg local', { timeout: 120_000 }, () => {
     assert.match(again.stdout, new RegExp(`^local runtime already running \\(pid ${pid},`, 'm'));
 
     const podOnly = join(base, 'pod.yaml');
-    writeFileSync(podOnly, MANIFEST.split('---')[0] ?? '');
+    writeFileSync(podOnly, POD);
     const wait = cnpg(['local', 'up', '-f', podOnly, '--data-dir', dataDir, '--wait', '--timeout', '30s']);
     assert.equal(wait.status, 0, wait.stderr);
     assert.match(wait.stdout, /^pod\/hello configured$/m);

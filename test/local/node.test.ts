@@ -1,7 +1,7 @@
 // The node agent end to end, on a real local API server: pods as processes, their probes,
 // restarts, deletion, volumes and addresses.
 import assert from 'node:assert/strict';
-import { existsSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { get } from 'node:http';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -203,6 +203,8 @@ describe('node agent', { timeout: 120_000 }, () => {
       'echo "api=$KUBERNETES_SERVICE_HOST:$KUBERNETES_SERVICE_PORT"',
       'pwd',
       'id -un',
+      // Modes are read while the pod runs: a finished pod's volumes are released.
+      'stat -L -c %a "$CNPG_POD_ROOT/etc/creds/password" "$CNPG_POD_ROOT/etc/conf/renamed"',
     ].join('; ');
     await t.core.createNamespacedPod({
       namespace: NS,
@@ -271,12 +273,12 @@ describe('node agent', { timeout: 120_000 }, () => {
         `api=127.0.0.1:${new URL(t.rt.apiServer.url).port}`,
         join(root, 'work'),
         runningAsRoot() ? 'postgres' : (process.env.USER ?? ''),
+        '600',
+        '640',
         'from-init',
       ].join('\n'),
     );
     assert.equal(pod.status?.initContainerStatuses?.[0]?.state?.terminated?.exitCode, 0);
-    assert.equal(statSync(join(root, '.volumes', 'creds', 'password')).mode & 0o777, 0o600);
-    assert.equal(statSync(join(root, '.volumes', 'conf', 'renamed')).mode & 0o777, 0o640);
   });
 
   it('maps the instance manager to bin/cnpg and a PostgreSQL image to its installed binaries', async () => {
@@ -370,5 +372,63 @@ describe('node agent', { timeout: 120_000 }, () => {
       return j.status?.conditions?.some((c) => c.type === 'Complete' && c.status === 'True') ? j : undefined;
     });
     assert.equal(job.status?.succeeded, 1);
+  });
+
+  it('keeps only the logs of the failed pods of a Job: a finished pod releases its volumes', async () => {
+    await t.core.createNamespacedSecret({
+      namespace: NS,
+      body: { metadata: { name: 'doomed' }, stringData: { k: 'v' } },
+    });
+    await t.batch.createNamespacedJob({
+      namespace: NS,
+      body: {
+        metadata: { name: 'doomed' },
+        spec: {
+          backoffLimit: 2,
+          template: {
+            spec: {
+              restartPolicy: 'Never',
+              volumes: [
+                { name: 'secret', secret: { secretName: 'doomed' } },
+                { name: 'scratch', emptyDir: {} },
+              ],
+              containers: [
+                {
+                  name: 'main',
+                  image: 'busybox',
+                  command: ['sh', '-c', 'cat $CNPG_POD_ROOT/etc/doomed/k; echo; echo error: cannot go on; exit 3'],
+                  volumeMounts: [
+                    { name: 'secret', mountPath: '/etc/doomed' },
+                    { name: 'scratch', mountPath: '/scratch' },
+                  ],
+                },
+              ],
+            },
+          },
+        },
+      },
+    });
+    const job = await waitFor('job failed', async () => {
+      const j = await t.batch.readNamespacedJob({ name: 'doomed', namespace: NS });
+      return j.status?.conditions?.some((c) => c.type === 'Failed' && c.status === 'True') ? j : undefined;
+    });
+    assert.equal(job.status?.conditions?.find((c) => c.type === 'Failed')?.reason, 'BackoffLimitExceeded');
+    const pods = await t.core.listNamespacedPod({
+      namespace: NS,
+      labelSelector: 'batch.kubernetes.io/job-name=doomed',
+    });
+    // Kubernetes keeps every failed pod of a Job (backoffLimit + 1 of them), with its log.
+    assert.equal(pods.items.length, 3);
+    for (const pod of pods.items) {
+      const name = pod.metadata?.name ?? '';
+      assert.equal(pod.status?.phase, 'Failed');
+      // Released once the phase is published: the secret's copy, the emptyDir and the mounts go.
+      const root = join(t.dir, 'pods', NS, name);
+      await waitFor(`${name} released`, async () => readdirSync(root).every((f) => f.endsWith('.log')));
+      assert.deepEqual(readdirSync(root), ['main.log']);
+      assert.equal(podLog(name), 'v\nerror: cannot go on\n');
+      const log = await t.core.readNamespacedPodLog({ name, namespace: NS });
+      assert.equal(log, 'v\nerror: cannot go on\n');
+    }
   });
 });

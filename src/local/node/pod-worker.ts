@@ -176,10 +176,19 @@ export class PodWorker {
 
   /** Runs the pod until it ends or is stopped; resolves when every container is gone. */
   start(): Promise<void> {
-    this.#done ??= this.#run().catch((err: unknown) => {
-      this.#log.error({ err }, 'pod worker failed');
-    });
+    this.#done ??= this.#run()
+      .then(() => this.#releaseIfFinished())
+      .catch((err: unknown) => {
+        this.#log.error({ err }, 'pod worker failed');
+      });
     return this.#done;
+  }
+
+  /** A pod that ended by itself (not stopped) keeps only its logs, once its phase is published. */
+  #releaseIfFinished(): void {
+    if (this.#stop.signal.aborted) return;
+    const phase = this.#phase([...this.#runs.values()].filter((r) => !r.init));
+    if (phase === 'Succeeded' || phase === 'Failed') this.fs.release();
   }
 
   /** Stops every container: SIGTERM, then SIGKILL after `graceSeconds`. */

@@ -85,6 +85,8 @@ export class PodFilesystem {
   /** The pod as the downward API shows it (updated as its labels and annotations change). */
   pod: V1Pod;
   readonly #opts: PodFilesystemOptions;
+  /** The pod has finished: its volumes are gone and are no longer refreshed. */
+  #released = false;
 
   constructor(opts: PodFilesystemOptions) {
     this.#opts = opts;
@@ -139,7 +141,21 @@ export class PodFilesystem {
   /** Re-projects Secrets, ConfigMaps, tokens and downward API files (the kubelet's periodic sync). */
   async refresh(): Promise<void> {
     for (const vol of this.volumes()) {
+      if (this.#released) return;
       if (vol.secret || vol.configMap || vol.projected || vol.downwardAPI) await this.#setUpVolume(vol);
+    }
+  }
+
+  /**
+   * A finished pod keeps only its containers' logs (what `kubectl logs` reads until the pod is
+   * deleted): its volumes (projected Secrets and tokens, emptyDirs) and mounts go, as the kubelet
+   * unmounts a terminated pod's volumes. Claims live elsewhere and stay.
+   */
+  release(): void {
+    this.#released = true;
+    if (!existsSync(this.root)) return;
+    for (const entry of readdirSync(this.root)) {
+      if (!entry.endsWith('.log')) rmSync(join(this.root, entry), { recursive: true, force: true });
     }
   }
 
@@ -178,6 +194,7 @@ export class PodFilesystem {
       return;
     }
     const files = await this.#projectedFiles(vol);
+    if (this.#released) return;
     if (files === undefined) {
       throw new ContainerConfigError(`volume "${vol.name}": unsupported volume source on the local runtime`);
     }

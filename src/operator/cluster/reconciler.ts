@@ -192,11 +192,11 @@ export class ClusterReconciler {
     const status = ctx.cluster.status ?? {};
     const failed = resources.jobs.find(isJobFailed);
     if (failed !== undefined) {
+      // As upstream (1.30): a Job past its backoff limit will not create the instance; the user must act.
       const reason = await jobFailureReason(ctx, failed);
-      const phase = status.phase && CREATION_PHASES.has(status.phase) ? status.phase : PHASES.setupPrimary;
-      if (status.phaseReason !== reason) {
+      if (status.phase !== PHASES.unrecoverable || status.phaseReason !== reason) {
         ctx.log.error({ job: failed.metadata?.name, reason }, 'bootstrap job failed');
-        await registerPhase(ctx.objects, ctx.cluster, phase, reason);
+        await registerPhase(ctx.objects, ctx.cluster, PHASES.unrecoverable, reason);
       }
       return { requeueAfterMs: this.#healthyResyncMs };
     }
