@@ -12,7 +12,7 @@ import { MERGE_PATCH, startInformer, type WatchedCache } from './kube.ts';
 import { claimAddressBlock } from '../address-block.ts';
 import { LoopbackAllocator } from './loopback.ts';
 import { type BackOff, KUBELET_BACKOFF, PodWorker } from './pod-worker.ts';
-import { podRootDir, type TokenSource } from './volumes.ts';
+import { podRootAlias, podRootDir, removePodRoot, removePodRootAliases, type TokenSource } from './volumes.ts';
 
 export interface NodeAgentOptions {
   kubeConfig: KubeConfig;
@@ -79,6 +79,8 @@ export class NodeAgent {
     await Promise.all([...this.#workers.values()].map((w) => w.terminate(this.#graceOf(w.pod))));
     await Promise.all(this.#stopping.values());
     this.#workers.clear();
+    // No pod runs: the short roots go, so nothing is left in /tmp (a new start links them again).
+    removePodRootAliases(this.#opts.dataDir);
   }
 
   #graceOf(pod: V1Pod): number {
@@ -183,10 +185,7 @@ export class NodeAgent {
         this.#addresses.release(worker.podIP);
         this.#workers.delete(uid);
       } else if (![...this.#workers.values()].some((w) => nameKey(w.pod) === key)) {
-        rmSync(podRootDir(this.#opts.dataDir, pod.metadata?.namespace ?? 'default', pod.metadata?.name ?? ''), {
-          recursive: true,
-          force: true,
-        });
+        removePodRoot(podRootDir(this.#opts.dataDir, pod.metadata?.namespace ?? 'default', pod.metadata?.name ?? ''));
       }
       if (graceful && !this.#closed) await this.#finalDelete(pod);
     })().finally(() => {
@@ -247,7 +246,7 @@ export class NodeAgent {
     const live = new Set(pods.map((p) => `${p.metadata?.namespace}/${p.metadata?.name}`));
     for (const ns of readdirSync(root)) {
       for (const name of readdirSync(join(root, ns))) {
-        if (!live.has(`${ns}/${name}`)) rmSync(join(root, ns, name), { recursive: true, force: true });
+        if (!live.has(`${ns}/${name}`)) removePodRoot(join(root, ns, name));
       }
     }
   }
@@ -313,7 +312,7 @@ export function reapOrphanProcesses(dataDir: string, log: Logger): void {
       if (!existsSync(runDir)) continue;
       for (const file of readdirSync(runDir)) {
         const pid = Number(readFileSync(join(runDir, file), 'utf8').trim());
-        if (Number.isInteger(pid) && pid > 1 && processHasPodRoot(pid, join(root, ns, pod))) {
+        if (Number.isInteger(pid) && pid > 1 && processHasPodRoot(pid, podRootAlias(join(root, ns, pod)))) {
           log.info({ namespace: ns, pod, pid }, 'killing a process left by a previous runtime');
           signalGroup(pid, 'SIGKILL');
         }

@@ -459,7 +459,7 @@ export class PodWorker {
       KUBERNETES_SERVICE_HOST: this.#deps.apiServer.host,
       KUBERNETES_SERVICE_PORT: String(this.#deps.apiServer.port),
       KUBERNETES_SERVICE_PORT_HTTPS: String(this.#deps.apiServer.port),
-      CNPG_POD_ROOT: this.fs.root,
+      CNPG_POD_ROOT: this.fs.alias,
       CNPG_POD_IP: this.podIP,
     };
     const out: Record<string, string> = { ...base, ...Object.fromEntries(env) };

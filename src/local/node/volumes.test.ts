@@ -14,7 +14,14 @@ import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import type { V1Pod } from '@kubernetes/client-node';
 import type { ObjectSource } from './env.ts';
-import { claimDir, hostPath, PodFilesystem, VolumeNotReadyError } from './volumes.ts';
+import {
+  claimDir,
+  hostPath,
+  PodFilesystem,
+  podRootAlias,
+  removePodRootAliases,
+  VolumeNotReadyError,
+} from './volumes.ts';
 
 describe('pod filesystem', () => {
   const dataDir = mkdtempSync(join(tmpdir(), 'cnpg-vol-'));
@@ -116,6 +123,37 @@ describe('pod filesystem', () => {
     await fs.refresh();
     assert.equal(readFileSync(join(dir, 'tls.crt'), 'utf8'), 'NEW');
     assert.equal(existsSync(join(dir, 'tls.key')), false);
+  });
+
+  it('gives the pod a short root, so its socket paths fit the 107-byte limit whatever the names', async () => {
+    const longDir = join(dataDir, 'a-data-directory-whose-name-alone-takes-most-of-the-room'.repeat(2));
+    const name = `${'cluster-example-pod-selector-refs'.repeat(2)}-1-initdb-x7k2q`;
+    const longPod: V1Pod = {
+      metadata: { name, namespace: 'n'.repeat(63) },
+      spec: {
+        containers: [{ name: 'postgres', volumeMounts: [{ name: 'scratch', mountPath: '/controller' }] }],
+        volumes: [{ name: 'scratch', emptyDir: {} }],
+        automountServiceAccountToken: false,
+      },
+    };
+    const fs = new PodFilesystem({ dataDir: longDir, pod: longPod, user: undefined, objects, tokens });
+    await fs.prepare(longPod.spec?.containers ?? []);
+    const socket = '/controller/run/.s.PGSQL.5432';
+    assert.ok(Buffer.byteLength(hostPath(fs.root, socket)) > 107, 'the real root is too long for a socket');
+    assert.ok(Buffer.byteLength(hostPath(fs.alias, socket)) < 70, hostPath(fs.alias, socket));
+    assert.equal(fs.alias, podRootAlias(fs.root));
+    assert.equal(readlinkSync(fs.alias), fs.root);
+    // A path through the alias reaches the pod's storage.
+    mkdirSync(hostPath(fs.alias, '/controller/run'));
+    assert.ok(existsSync(join(fs.root, '.volumes', 'scratch', 'run')));
+
+    removePodRootAliases(longDir);
+    assert.equal(existsSync(fs.alias), false);
+    await fs.prepare(longPod.spec?.containers ?? []);
+    assert.equal(readlinkSync(fs.alias), fs.root);
+    fs.remove();
+    assert.throws(() => readlinkSync(fs.alias), /ENOENT/);
+    assert.equal(existsSync(fs.root), false);
   });
 
   it('skips the service account volume when automount is off', () => {

@@ -4,8 +4,9 @@
 //   <root>/<mountPath>  ->  the volume's storage (or <storage>/<subPath>)
 // Storage is `<root>/.volumes/<name>/` for emptyDir and projected files (gone with the pod) and
 // `<dataDir>/volumes/<ns>/<claim>/` for a PersistentVolumeClaim (outlives pods). The process gets
-// `CNPG_POD_ROOT=<root>` and resolves container paths under it (docs/local-runtime.md).
-import { randomBytes } from 'node:crypto';
+// `CNPG_POD_ROOT=<alias>`, a short symlink to the root, and resolves container paths under it
+// (docs/local-runtime.md).
+import { createHash, randomBytes } from 'node:crypto';
 import {
   chmodSync,
   existsSync,
@@ -55,6 +56,19 @@ export class VolumeNotReadyError extends Error {}
 
 export const podRootDir = (dataDir: string, namespace: string, pod: string): string =>
   join(dataDir, 'pods', namespace, pod);
+
+/**
+ * The short path a pod process knows its root by: a symlink to `root` in a directory of the
+ * runtime's user under /tmp. Unix socket paths are limited to 107 bytes, and a pod's socket
+ * (`<root>/controller/run/.s.PGSQL.5432`) under a long data directory and pod name would pass it;
+ * through the alias it takes 62 bytes whatever the names.
+ */
+export function podRootAlias(root: string): string {
+  const digest = createHash('sha256').update(root).digest('hex').slice(0, 16);
+  return join(POD_ALIAS_PARENT, digest);
+}
+
+const POD_ALIAS_PARENT = join('/tmp', `cnpg-pods-${process.getuid?.() ?? 0}`);
 export const claimDir = (dataDir: string, namespace: string, claim: string): string =>
   join(dataDir, 'volumes', namespace, claim);
 
@@ -82,6 +96,8 @@ export interface PodFilesystemOptions {
 /** Sets up, refreshes and removes the directories and files of one pod. */
 export class PodFilesystem {
   readonly root: string;
+  /** `root` as the pod's processes see it (podRootAlias). */
+  readonly alias: string;
   /** The pod as the downward API shows it (updated as its labels and annotations change). */
   pod: V1Pod;
   readonly #opts: PodFilesystemOptions;
@@ -93,6 +109,7 @@ export class PodFilesystem {
     this.pod = opts.pod;
     const meta = opts.pod.metadata ?? {};
     this.root = podRootDir(opts.dataDir, meta.namespace ?? 'default', meta.name ?? '');
+    this.alias = podRootAlias(this.root);
   }
 
   /** The pod's volumes, plus the ServiceAccount one Kubernetes' admission would have added. */
@@ -134,6 +151,7 @@ export class PodFilesystem {
   async prepare(containers: V1Container[]): Promise<void> {
     this.#mkdir(this.root);
     for (const dir of [join(this.#opts.dataDir, 'pods'), dirname(this.root)]) chmodSync(dir, 0o755);
+    linkPodRootAlias(this.root, this.alias);
     for (const vol of this.volumes()) await this.#setUpVolume(vol);
     for (const c of containers) this.#mount(c);
   }
@@ -161,7 +179,7 @@ export class PodFilesystem {
 
   /** Removes the pod's directory (claims live elsewhere and stay). */
   remove(): void {
-    rmSync(this.root, { recursive: true, force: true });
+    removePodRoot(this.root);
   }
 
   /** The storage directory of a volume of this pod. */
@@ -386,4 +404,31 @@ function removeUnwanted(dir: string, wanted: ReadonlySet<string>): void {
       rmSync(path, { force: true });
     }
   }
+}
+
+/** Points `alias` at `root` (again: a stale link from an earlier pod of that name is replaced). */
+function linkPodRootAlias(root: string, alias: string): void {
+  mkdirSync(dirname(alias), { recursive: true, mode: 0o755 });
+  // Only this user may create links there, or another user could point a pod at its own files.
+  if (lstatSync(dirname(alias)).uid !== (process.getuid?.() ?? 0)) {
+    throw new Error(`${dirname(alias)} belongs to another user: cannot give pod ${root} a short root there`);
+  }
+  chmodSync(dirname(alias), 0o755);
+  rmSync(alias, { force: true });
+  symlinkSync(root, alias);
+}
+
+/** Removes the aliases of every pod root under `dataDir` (before the directory itself goes). */
+export function removePodRootAliases(dataDir: string): void {
+  const pods = join(dataDir, 'pods');
+  if (!existsSync(pods)) return;
+  for (const ns of readdirSync(pods)) {
+    for (const pod of readdirSync(join(pods, ns))) rmSync(podRootAlias(join(pods, ns, pod)), { force: true });
+  }
+}
+
+/** Removes a pod's root directory and its alias. */
+export function removePodRoot(root: string): void {
+  rmSync(podRootAlias(root), { force: true });
+  rmSync(root, { recursive: true, force: true });
 }
