@@ -18,7 +18,7 @@ import { reconcileCertificates } from './certificates.ts';
 import type { ClusterContext, ReconcilerDeps } from './context.ts';
 import { collectInstanceStates, type InstanceState, primaries, reporting } from './instance-status.ts';
 import { jobFailureReason } from './job-outcomes.ts';
-import { reportMajorVersionChange } from './major-version.ts';
+import { reconcileVersionLabels, reportMajorVersionChange } from './major-version.ts';
 import { reconcilePdbs } from './pdbs.ts';
 import { PHASES } from '../../api/v1/cluster-phases.ts';
 import { createMissingPods, deleteTerminatedPods } from './pods.ts';
@@ -175,6 +175,7 @@ export class ClusterReconciler {
     const roleChange = await reconcilePrimary(ctx, states, this.primaryFailures);
     if (roleChange !== undefined) return roleChange;
     await reconcileRoleLabels(ctx, states);
+    await reconcileVersionLabels(ctx, states);
     await expandPvcs(ctx, resources.pvcs);
     return this.#reconcileInstances(ctx, resources, states);
   }
