@@ -14,8 +14,8 @@ import type { InstanceState } from './instance-status.ts';
 import { type StatusCondition, setCondition } from './phases.ts';
 import { applyStatusChanges, clusterRef, type StoredCluster } from './status-writer.ts';
 
-export const MAJOR_UPGRADE_CONDITION = 'MajorVersionUpgrade';
-export const MAJOR_UPGRADE_NOT_SUPPORTED = 'NotSupportedYet';
+const MAJOR_UPGRADE_CONDITION = 'MajorVersionUpgrade';
+const MAJOR_UPGRADE_NOT_SUPPORTED = 'NotSupportedYet';
 
 /**
  * Records a held major change in the phase and the condition (true: the cluster waits for the

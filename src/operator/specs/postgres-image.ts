@@ -12,7 +12,7 @@ import type { Cluster, ImageInfo } from '../../api/v1/cluster-types.ts';
 import { DEFAULT_IMAGE_NAME, imageMajorVersion } from '../../api/v1/image-version.ts';
 
 /** The image the spec asks for (the operator's default when none is set). */
-export function requestedImage(cluster: Cluster): string {
+function requestedImage(cluster: Cluster): string {
   return cluster.spec.imageName || DEFAULT_IMAGE_NAME;
 }
 
