@@ -29,6 +29,7 @@ import {
   stopDaemon,
   writeDaemonState,
 } from '../local/daemon.ts';
+import { defaultImageMapping } from '../local/node/image-map.ts';
 import { reapOrphanProcesses } from '../local/node/node-agent.ts';
 import { startLocalRuntime } from '../local/runtime.ts';
 import { PHASES } from '../api/v1/cluster-phases.ts';
@@ -120,6 +121,7 @@ async function up(opts: UpOptions): Promise<number> {
   } else {
     out.stdout(`local runtime already running (pid ${state.pid}, API server ${state.url})`);
   }
+  out.stdout(defaultImageMapping());
   const kc = kubeConfigOf(state.kubeconfig);
   await installCrds(kc);
   const operator = await installOperator(kc);
@@ -207,7 +209,12 @@ async function waitForOperator(kc: KubeConfig, deadline: number, timeout: number
 }
 
 /** Phases after which waiting longer changes nothing: the user must act. */
-const HOPELESS_PHASES: readonly string[] = [PHASES.invalidDefinition, PHASES.cannotCreateObjects, PHASES.unrecoverable];
+const HOPELESS_PHASES: readonly string[] = [
+  PHASES.invalidDefinition,
+  PHASES.cannotCreateObjects,
+  PHASES.unrecoverable,
+  PHASES.upgradeDelayed,
+];
 
 /** Until the Cluster is healthy, printing each phase it goes through. */
 async function waitForCluster(kc: KubeConfig, cluster: KubernetesObject, deadline: number, timeout: number) {

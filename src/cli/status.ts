@@ -43,6 +43,8 @@ function summary(cluster: Cluster, namespace: string, primary: InstanceView | un
     ['Name', `${namespace}/${cluster.metadata?.name ?? ''}`],
     ['System ID:', s.systemID ?? primary?.report?.systemID ?? ''],
     ['PostgreSQL Image:', s.image ?? cluster.spec.imageName ?? ''],
+    // What runs, from the server (the image tag may say another major: docs/local-runtime.md).
+    ['PostgreSQL Version:', primary?.report?.postgresVersion ?? String(s.pgDataImageInfo?.majorVersion ?? '')],
     ['Primary instance:', s.currentPrimary ?? ''],
     ['Status:', `${s.phase ?? ''}${s.phaseReason ? ` (${s.phaseReason})` : ''}`],
     ['Instances:', String(cluster.spec.instances)],

@@ -1,5 +1,8 @@
 // `/pg/status`: upstream's PostgresqlStatus (pkg/postgres/status.go) field names, collected in one
-// query, plus what a reader without a Pod object needs (instance name, role, version).
+// query, plus what a reader without a Pod object needs (instance name, role, version) and the
+// data directory's major (PG_VERSION), which the operator records as the cluster's running major.
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import type { PostgresqlStatus, ReplicationPeer } from '../api/v1/instance-status.ts';
 import type { InstanceContext } from './context.ts';
 import { readyWalFileCount } from './wal-files.ts';
@@ -78,6 +81,16 @@ export interface StatusExtras {
   sessionID: string;
 }
 
+/** The major in PGDATA/PG_VERSION; undefined when it cannot be read (the status reports the rest). */
+export function dataDirectoryMajor(pgdata: string): number | undefined {
+  try {
+    const text = readFileSync(join(pgdata, 'PG_VERSION'), 'utf8').trim();
+    return /^\d+$/.test(text) ? Number(text) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 export async function collectStatus(ctx: InstanceContext, extras: StatusExtras): Promise<PostgresqlStatus> {
   const row = await ctx.sql.queryOne<Row>(STATUS_QUERY, { timeoutMs: 5_000 });
   const primary = !row.in_recovery;
@@ -101,6 +114,7 @@ export async function collectStatus(ctx: InstanceContext, extras: StatusExtras):
     currentWAL: row.current_wal ?? undefined,
     readyWalFiles: readyWalFileCount(ctx.options.pgdata),
     postgresVersion: row.version,
+    pgDataMajorVersion: dataDirectoryMajor(ctx.options.pgdata),
     replicationInfo: row.peers.map((p) => dropNulls(p) as ReplicationPeer),
     replicationSlotsInfo: row.slots.map((s) =>
       dropNulls({

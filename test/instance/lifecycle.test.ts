@@ -95,7 +95,11 @@ test('init then run: probes pass, the owner logs in with its secret, postInit SQ
   assert.equal(psqlSocket(pg1, "SELECT rolreplication FROM pg_roles WHERE rolname = 'streaming_replica'"), 't');
   const printed = cnpgSync(['instance', 'status', '--host', pg1.address]);
   assert.equal(printed.status, 0, printed.stderr);
-  assert.equal((JSON.parse(printed.stdout) as { instanceName: string }).instanceName, 'pg-1');
+  const reported = JSON.parse(printed.stdout) as { instanceName: string; pgDataMajorVersion?: number };
+  assert.equal(reported.instanceName, 'pg-1');
+  // The data directory's major (PG_VERSION) is the server's: PostgreSQL starts on no other.
+  const serverMajor = Number(psqlSocket(pg1, "SELECT current_setting('server_version_num')::int / 10000"));
+  assert.equal(reported.pgDataMajorVersion, serverMajor);
   // Without a WAL archive, archiving is a no-op success (archive_mode on, archive_command ':').
   psqlSocket(pg1, 'SELECT pg_switch_wal()');
   await waitFor('a WAL segment archived', () =>

@@ -6,7 +6,7 @@ import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
-import { CNPG_BIN } from '../../src/local/node/image-map.ts';
+import { CNPG_BIN, DEFAULT_IMAGE_MAJOR, installedPostgresMajors } from '../../src/local/node/image-map.ts';
 import { SAMPLES_DIR } from '../support/samples.ts';
 
 interface Run {
@@ -107,6 +107,8 @@ describe('cnpg local', { timeout: 120_000 }, () => {
     assert.equal(up.status, 1, up.stderr);
     assert.match(up.stdout, /^local runtime started \(pid \d+, API server https:\/\/127\.0\.0\.1:\d+\)$/m);
     assert.match(up.stdout, /^pod\/hello created$/m);
+    const runs = `run the installed PostgreSQL ${installedPostgresMajors()[0]} on this machine`;
+    assert.match(up.stdout, new RegExp(`^PostgreSQL images of major ${DEFAULT_IMAGE_MAJOR} ${runs}$`, 'm'));
     assert.match(up.stdout, new RegExp(`export KUBECONFIG=${join(dataDir, 'kubeconfig')}`));
     const errors = up.stderr.trim().split('\n');
     assert.equal(errors.length, 1, up.stderr);

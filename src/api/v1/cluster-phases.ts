@@ -6,6 +6,7 @@ export const PHASES = {
   setupPrimary: 'Setting up primary',
   creatingReplica: 'Creating a new replica',
   upgrading: 'Upgrading cluster',
+  upgradeDelayed: 'Cluster upgrade delayed',
   waitingForUser: 'Waiting for user action',
   inplacePrimaryRestart: 'Primary instance is being restarted in-place',
   inplaceDeletePrimary: 'Primary instance is being restarted without a switchover',

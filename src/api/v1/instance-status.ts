@@ -51,6 +51,8 @@ export interface PostgresqlStatus {
   currentWAL?: string;
   readyWalFiles: number;
   postgresVersion: string;
+  /** The major version of the data directory (its PG_VERSION file). */
+  pgDataMajorVersion?: number;
   replicationInfo: ReplicationPeer[];
   replicationSlotsInfo: ReplicationSlotInfo[];
   instanceManagerVersion: string;

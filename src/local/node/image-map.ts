@@ -8,13 +8,19 @@
 //   command `/manager` (the operator image's binary) `bin/cnpg` of this checkout
 //   image `.../postgresql:<major>...` (CNPG's, or    `/usr/lib/postgresql/<major>/bin` first on PATH;
 //     the Docker library's `postgres:<major>`)         that major must be installed
-//   the operator's default PostgreSQL image, or a    the newest installed major
+//   an image of the default image's major (any      the newest installed major
+//     variant, minor or distribution), or a
 //     PostgreSQL image without a version tag
 //   any other image                                  nothing: the command must exist locally
 import { existsSync, readdirSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { DEFAULT_IMAGE_NAME, parseImageReference, parseVersionTag } from '../../api/v1/image-version.ts';
+import {
+  DEFAULT_IMAGE_NAME,
+  imageMajorVersion,
+  parseImageReference,
+  parseVersionTag,
+} from '../../api/v1/image-version.ts';
 
 /** The `cnpg` executable of this checkout (bin/cnpg, a shell wrapper around the pinned Node). */
 export const CNPG_BIN = resolve(dirname(fileURLToPath(import.meta.url)), '../../../bin/cnpg');
@@ -39,23 +45,29 @@ export function installedPostgresMajors(root = POSTGRES_LIB_ROOT): number[] {
     .sort((a, b) => b - a);
 }
 
-/** The PostgreSQL bin directory an image stands for, or undefined when it is not a PostgreSQL image. */
-export function postgresBinForImage(image: string, installed: number[], root = POSTGRES_LIB_ROOT): string | undefined {
-  const ref = parseImageReference(image);
-  if (!POSTGRES_REPOSITORIES.some((re) => re.test(ref.name))) return undefined;
+/**
+ * The major of the operator's default image. Every image of that major (the default, another
+ * variant such as `-minimal-`, another minor or distribution) runs the newest installed major, so a
+ * machine with an older PostgreSQL runs the samples as they are; `cnpg local up` says which.
+ */
+export const DEFAULT_IMAGE_MAJOR = imageMajorVersion(DEFAULT_IMAGE_NAME);
+
+function newestInstalled(image: string, installed: number[], root: string): number {
   const newest = installed[0];
-  if (image === DEFAULT_IMAGE_NAME) {
-    if (newest === undefined) throw new ImageMapError(`image ${image}: no PostgreSQL is installed under ${root}`);
-    return join(root, String(newest), 'bin');
-  }
+  if (newest === undefined) throw new ImageMapError(`image ${image}: no PostgreSQL is installed under ${root}`);
+  return newest;
+}
+
+/** The installed major a PostgreSQL image runs; throws ImageMapError when it is not installed. */
+function installedMajorForImage(image: string, installed: number[], root = POSTGRES_LIB_ROOT): number {
   let major: number;
   try {
-    major = parseVersionTag(ref.tag).major;
+    major = parseVersionTag(parseImageReference(image).tag).major;
   } catch {
     // An untagged or `latest` PostgreSQL image means "the newest", as the default image does.
-    if (newest === undefined) throw new ImageMapError(`image ${image}: no PostgreSQL is installed under ${root}`);
-    return join(root, String(newest), 'bin');
+    return newestInstalled(image, installed, root);
   }
+  if (major === DEFAULT_IMAGE_MAJOR) return newestInstalled(image, installed, root);
   if (!installed.includes(major)) {
     const have = installed.length === 0 ? 'none' : installed.join(', ');
     throw new ImageMapError(
@@ -63,7 +75,21 @@ export function postgresBinForImage(image: string, installed: number[], root = P
         `is missing; installed majors: ${have})`,
     );
   }
-  return join(root, String(major), 'bin');
+  return major;
+}
+
+/** The PostgreSQL bin directory an image stands for, or undefined when it is not a PostgreSQL image. */
+export function postgresBinForImage(image: string, installed: number[], root = POSTGRES_LIB_ROOT): string | undefined {
+  const ref = parseImageReference(image);
+  if (!POSTGRES_REPOSITORIES.some((re) => re.test(ref.name))) return undefined;
+  return join(root, String(installedMajorForImage(image, installed, root)), 'bin');
+}
+
+/** One line for `cnpg local up`: the installed PostgreSQL that images of the default major run. */
+export function defaultImageMapping(installed = installedPostgresMajors(), root = POSTGRES_LIB_ROOT): string {
+  const newest = installed[0];
+  if (newest === undefined) return `no PostgreSQL is installed under ${root}: PostgreSQL images cannot run here`;
+  return `PostgreSQL images of major ${DEFAULT_IMAGE_MAJOR} run the installed PostgreSQL ${newest} on this machine`;
 }
 
 /** Directories to put first on a container's PATH for its image; throws ImageMapError when unavailable. */

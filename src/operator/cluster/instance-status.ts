@@ -41,6 +41,15 @@ export const reporting = (states: readonly InstanceState[]): InstanceState[] =>
 export const primaries = (states: readonly InstanceState[]): InstanceState[] =>
   states.filter((s) => s.report?.isPrimary === true);
 
+/**
+ * The major of the data directories, as the instances report it (PG_VERSION): the primary's when it
+ * answers, else any instance's; undefined when none reports one.
+ */
+export function reportedDataMajor(states: readonly InstanceState[]): number | undefined {
+  const known = states.filter((s) => s.report?.pgDataMajorVersion !== undefined);
+  return (known.find((s) => s.report?.isPrimary) ?? known[0])?.report?.pgDataMajorVersion;
+}
+
 /** Upstream's instancesStatus buckets: healthy (ready and reporting), replicating, failed. */
 export function instancesStatusMap(states: readonly InstanceState[]): Record<string, string[]> {
   const healthy: string[] = [];

@@ -18,6 +18,7 @@ import { reconcileCertificates } from './certificates.ts';
 import type { ClusterContext, ReconcilerDeps } from './context.ts';
 import { collectInstanceStates, type InstanceState, primaries, reporting } from './instance-status.ts';
 import { jobFailureReason } from './job-outcomes.ts';
+import { reconcileVersionLabels, reportMajorVersionChange } from './major-version.ts';
 import { reconcilePdbs } from './pdbs.ts';
 import { PHASES } from '../../api/v1/cluster-phases.ts';
 import { createMissingPods, deleteTerminatedPods } from './pods.ts';
@@ -179,6 +180,7 @@ export class ClusterReconciler {
     const roleChange = await reconcilePrimary(ctx, states, this.primaryFailures);
     if (roleChange !== undefined) return roleChange;
     await reconcileRoleLabels(ctx, states);
+    await reconcileVersionLabels(ctx, states);
     await expandPvcs(ctx, resources.pvcs);
     return this.#reconcileInstances(ctx, resources, states);
   }
@@ -255,7 +257,9 @@ export class ClusterReconciler {
       if (outcome === 'waiting') return { requeueAfterMs: this.#healthyResyncMs };
     }
 
-    if (status.phase !== PHASES.healthy || status.phaseReason !== undefined) {
+    // A spec image of another major is held back: the phase says so instead of healthy.
+    const held = await reportMajorVersionChange(ctx);
+    if (!held && (status.phase !== PHASES.healthy || status.phaseReason !== undefined)) {
       await registerPhase(ctx.objects, ctx.cluster, PHASES.healthy);
       ctx.log.info({ instances: wanted }, 'cluster in healthy state');
     }

@@ -1,23 +1,14 @@
 // The observed part of a Cluster's status, from what the cluster owns and what its instances
 // report: counts, names, the primary, the timeline, the services, the selector the scale
-// subresource publishes, the image in use.
-import { imageMajorVersion } from '../../api/v1/image-version.ts';
+// subresource publishes, the image in use and the one the data directories run with.
 import { LABELS, PVC_STATUSES, POD_ROLES } from '../specs/labels.ts';
 import { serviceReadName, serviceReadWriteName } from '../specs/names.ts';
-import { instanceImage } from '../specs/pods.ts';
+import { instanceImage, nextPgDataImageInfo } from '../specs/postgres-image.ts';
 import type { ClusterContext } from './context.ts';
-import { instancesStatusMap, type InstanceState, primaries } from './instance-status.ts';
+import { instancesStatusMap, type InstanceState, primaries, reportedDataMajor } from './instance-status.ts';
 import type { ManagedResources } from './resources.ts';
 import { isJobRunning, isPodReady } from './resources.ts';
 import type { StatusChanges } from './status-writer.ts';
-
-function majorOrUndefined(image: string): number | undefined {
-  try {
-    return imageMajorVersion(image);
-  } catch {
-    return undefined;
-  }
-}
 
 export function observedStatus(
   ctx: ClusterContext,
@@ -39,7 +30,7 @@ export function observedStatus(
   const pvcNames = (status: string) =>
     withPvcs.flatMap((g) => (g.pvcStatus === status ? g.pvcs.map((p) => p.metadata?.name ?? '') : [])).sort();
   const image = instanceImage(ctx.cluster);
-  const major = majorOrUndefined(image);
+  const pgDataImageInfo = nextPgDataImageInfo(ctx.cluster, reportedDataMajor(states));
   const reported: Record<string, { isPrimary: boolean; timeLineID?: number; ip?: string }> = {};
   for (const s of states) {
     if (s.report === undefined) continue;
@@ -59,7 +50,7 @@ export function observedStatus(
     readService: serviceReadName(ctx.name),
     selector: `${LABELS.cluster}=${ctx.name},${LABELS.podRole}=${POD_ROLES.instance}`,
     image,
-    ...(major === undefined ? {} : { pgDataImageInfo: { image, majorVersion: major } }),
+    ...(pgDataImageInfo === undefined ? {} : { pgDataImageInfo }),
     pvcCount: resources.pvcs.length,
     jobCount: resources.jobs.filter(isJobRunning).length,
     healthyPVC: pvcNames(PVC_STATUSES.ready),

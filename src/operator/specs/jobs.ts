@@ -5,7 +5,6 @@
 import type { V1Container, V1EnvVar, V1Job, V1ObjectMeta } from '@kubernetes/client-node';
 import type { Cluster } from '../../api/v1/cluster-types.ts';
 import type { SecretKeySelector } from '../../api/v1/common-types.ts';
-import { postgresMajorOfSpec } from '../../api/v1/image-version.ts';
 import { appLabels, type InheritanceOptions, LABELS, setInheritedDataAndOwnership } from './labels.ts';
 import {
   applicationDatabaseName,
@@ -25,7 +24,6 @@ import {
   defaultInheritance,
   type FileSource,
   instanceEnv,
-  instanceImage,
   instancePodSpecCommon,
   instanceVolumeMounts,
   instanceVolumes,
@@ -35,6 +33,7 @@ import {
   SUPERUSER_SECRET_PATH,
   superuserSecretFiles,
 } from './pods.ts';
+import { instanceImage, runningMajor } from './postgres-image.ts';
 
 export type BootstrapJobKind = Extract<JobRole, 'initdb' | 'join'>;
 
@@ -46,14 +45,6 @@ export interface BootstrapJobOptions {
   /** Image of the bootstrap-controller init container (default: the operator's release image). */
   operatorImage?: string;
   inheritance?: InheritanceOptions;
-}
-
-function majorOrZero(cluster: Cluster): number {
-  try {
-    return postgresMajorOfSpec(cluster.spec);
-  } catch {
-    return 0;
-  }
 }
 
 /** Every Secret and ConfigMap key the post-init SQL references read, in the order initdb runs them. */
@@ -132,7 +123,7 @@ export function bootstrapJob(
     [LABELS.instanceName]: instance,
     [LABELS.cluster]: name,
     [LABELS.jobRole]: kind,
-    ...appLabels(name, majorOrZero(cluster)),
+    ...appLabels(name, runningMajor(cluster)),
   };
   const metadata: V1ObjectMeta = { name: job, namespace: clusterNamespace(cluster), labels: { ...labels } };
   setInheritedDataAndOwnership(metadata, cluster, defaultInheritance(opts));

@@ -22,6 +22,11 @@ describe('instance pod', () => {
       'cnpg.io/cluster': 'cluster-example',
       'cnpg.io/instanceName': 'cluster-example-2',
       'cnpg.io/podRole': 'instance',
+      'app.kubernetes.io/name': 'postgresql',
+      'app.kubernetes.io/instance': 'cluster-example',
+      'app.kubernetes.io/version': '16',
+      'app.kubernetes.io/component': 'database',
+      'app.kubernetes.io/managed-by': 'cloudnative-pg',
       'cnpg.io/instanceRole': 'replica',
       role: 'replica',
     });

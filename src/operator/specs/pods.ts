@@ -18,17 +18,18 @@ import type {
   V1VolumeMount,
 } from '@kubernetes/client-node';
 import type { Cluster, ProbeWithStrategy } from '../../api/v1/cluster-types.ts';
-import { DEFAULT_IMAGE_NAME } from '../../api/v1/image-version.ts';
 import { SERVER_PORT as POSTGRES_PORT } from '../../api/v1/postgres-parameters.ts';
 import { OPERATOR_IMAGE, OPERATOR_VERSION } from '../install/version.ts';
 import {
   ANNOTATIONS,
+  appLabels,
   type InheritanceOptions,
   instanceRoleLabels,
   LABELS,
   POD_ROLES,
   setInheritedDataAndOwnership,
 } from './labels.ts';
+import { instanceImage, runningMajor } from './postgres-image.ts';
 import {
   clusterName,
   clusterNamespace,
@@ -91,11 +92,6 @@ export interface InstancePodOptions {
   primaryHost?: string;
   /** Inheritance settings of the operator (default: nothing inherited, this release's version). */
   inheritance?: InheritanceOptions;
-}
-
-/** The PostgreSQL image of the cluster's instances. */
-export function instanceImage(cluster: Cluster): string {
-  return cluster.spec.imageName || cluster.status?.image || DEFAULT_IMAGE_NAME;
 }
 
 export function defaultInheritance(opts: { inheritance?: InheritanceOptions }): InheritanceOptions {
@@ -355,12 +351,16 @@ export function postgresContainer(cluster: Cluster, podName: string, opts: Insta
   };
 }
 
-/** The labels that identify an instance's pod (the services and PDBs select on them). */
+/**
+ * The labels of an instance's pod: those that identify it (the services and PDBs select on them)
+ * and upstream's `app.kubernetes.io/*`, whose version is the PostgreSQL major that runs.
+ */
 export function instancePodLabels(cluster: Cluster, instance: string, role: InstanceRole): Record<string, string> {
   return {
     [LABELS.cluster]: clusterName(cluster),
     [LABELS.instanceName]: instance,
     [LABELS.podRole]: POD_ROLES.instance,
+    ...appLabels(clusterName(cluster), runningMajor(cluster)),
     ...instanceRoleLabels(role),
   };
 }

@@ -3,7 +3,6 @@
 // on one of those, all on port 5432 named `postgres`.
 import type { V1ObjectMeta, V1Service, V1ServicePort } from '@kubernetes/client-node';
 import type { Cluster, ManagedService, ServiceSelectorType } from '../../api/v1/cluster-types.ts';
-import { postgresMajorOfSpec } from '../../api/v1/image-version.ts';
 import { SERVER_PORT as POSTGRES_PORT } from '../../api/v1/postgres-parameters.ts';
 import {
   ANNOTATIONS,
@@ -22,6 +21,7 @@ import {
   serviceReadOnlyName,
   serviceReadWriteName,
 } from './names.ts';
+import { runningMajor } from './postgres-image.ts';
 
 export type DefaultServiceType = ServiceSelectorType | 'any';
 export type ServiceWithMeta = V1Service & { metadata: V1ObjectMeta };
@@ -52,15 +52,6 @@ const SERVICE_NAME: Record<DefaultServiceType, (cluster: string) => string> = {
   any: serviceAnyName,
 };
 
-/** The PostgreSQL major the cluster runs, or undefined when its image tag does not say. */
-function majorOrUndefined(cluster: Cluster): number | undefined {
-  try {
-    return postgresMajorOfSpec(cluster.spec);
-  } catch {
-    return undefined;
-  }
-}
-
 /** A default service before inheritance: the shape every generated service starts from. */
 function bareService(cluster: Cluster, type: DefaultServiceType): ServiceWithMeta {
   const name = clusterName(cluster);
@@ -70,7 +61,7 @@ function bareService(cluster: Cluster, type: DefaultServiceType): ServiceWithMet
     metadata: {
       name: SERVICE_NAME[type](name),
       namespace: clusterNamespace(cluster),
-      labels: { [LABELS.cluster]: name, ...appLabels(name, majorOrUndefined(cluster)) },
+      labels: { [LABELS.cluster]: name, ...appLabels(name, runningMajor(cluster)) },
     },
     spec: {
       type: 'ClusterIP',
