@@ -8,6 +8,7 @@ import { compareLsn } from '../../postgres/lsn.ts';
 import { INSTANCE_ROLES, instanceRoleLabels } from '../specs/labels.ts';
 import { MERGE_PATCH } from './apply.ts';
 import type { ClusterContext } from './context.ts';
+import { clusterEvent } from './events.ts';
 import type { InstanceState } from './instance-status.ts';
 import { PENDING_FAILOVER, PHASES } from '../../api/v1/cluster-phases.ts';
 import { FENCE_ALL, FENCED_INSTANCES_ANNOTATION, parseFencedInstances } from '../../api/v1/fencing.ts';
@@ -97,6 +98,7 @@ export async function reconcilePrimary(
   failures.clear(key);
   const reason = primary?.error ?? 'pod not running';
   ctx.log.warn({ primary: current, reason, failingMs }, 'primary failed: failing over');
+  clusterEvent(ctx, 'Normal', 'FailingOver', `Current primary isn't healthy, initiating a failover from ${current}`);
   // First make sure -rw no longer reaches it, then record the pending failover.
   await setRole(ctx, current, INSTANCE_ROLES.replica);
   ctx.cluster = await writeStatus(ctx.objects, ctx.cluster, {
@@ -123,6 +125,7 @@ export async function switchoverToBestReplica(
     .sort(electionOrder);
   if (chosen === undefined) return false;
   ctx.log.info({ from: primary, to: chosen.name, reason }, 'switching over to update the primary');
+  clusterEvent(ctx, 'Normal', 'Switchover', `Initiating switchover to ${chosen.name} to upgrade ${primary}`);
   ctx.cluster = await writeStatus(ctx.objects, ctx.cluster, {
     targetPrimary: chosen.name,
     targetPrimaryTimestamp: new Date().toISOString(),
@@ -175,6 +178,7 @@ async function promoteMostAdvanced(
     { from: failed, to: chosen.name, lsn: chosen.report?.receivedLsn },
     'promoting the most advanced replica',
   );
+  clusterEvent(ctx, 'Normal', 'FailoverTarget', `Failing over from ${failed} to ${chosen.name}`);
   ctx.cluster = await writeStatus(ctx.objects, ctx.cluster, {
     targetPrimary: chosen.name,
     targetPrimaryTimestamp: new Date().toISOString(),
@@ -209,6 +213,7 @@ async function switchTo(
       return { requeueAfterMs: 500 };
     }
     if (ctx.cluster.status?.phase !== PHASES.switchover) {
+      clusterEvent(ctx, 'Normal', 'SwitchingOver', `Switching over from ${current} to ${target}`);
       ctx.cluster = await writeStatus(ctx.objects, ctx.cluster, {
         phase: PHASES.switchover,
         phaseReason: `Switching over to ${target}`,
@@ -247,6 +252,7 @@ async function promote(ctx: ClusterContext, chosen: InstanceState): Promise<void
     currentPrimaryTimestamp: microTime(new Date()),
   });
   ctx.log.info({ primary: chosen.name }, 'new primary promoted');
+  clusterEvent(ctx, 'Normal', 'Promoted', `Instance ${chosen.name} promoted to primary`);
 }
 
 async function setRole(ctx: ClusterContext, pod: string, role: string): Promise<void> {
