@@ -54,14 +54,17 @@ describe('EventRecorder', () => {
     assert.equal(others.length, 0);
     assert.ok(event);
     assert.match(event.metadata?.name ?? '', /^one\.[0-9a-f]+$/);
-    assert.deepEqual({ ...event.involvedObject }, {
-      apiVersion: 'v1',
-      kind: 'ConfigMap',
-      name: 'one',
-      namespace: NS,
-      uid: cm.metadata?.uid,
-      resourceVersion: cm.metadata?.resourceVersion,
-    });
+    assert.deepEqual(
+      { ...event.involvedObject },
+      {
+        apiVersion: 'v1',
+        kind: 'ConfigMap',
+        name: 'one',
+        namespace: NS,
+        uid: cm.metadata?.uid,
+        resourceVersion: cm.metadata?.resourceVersion,
+      },
+    );
     assert.equal(event.type, 'Normal');
     assert.equal(event.reason, 'CreatingInstance');
     assert.equal(event.message, 'Primary instance (initdb)');

@@ -213,13 +213,13 @@ async function switchTo(
       return { requeueAfterMs: 500 };
     }
     if (ctx.cluster.status?.phase !== PHASES.switchover) {
-      clusterEvent(ctx, 'Normal', 'SwitchingOver', `Switching over from ${current} to ${target}`);
       ctx.cluster = await writeStatus(ctx.objects, ctx.cluster, {
         phase: PHASES.switchover,
         phaseReason: `Switching over to ${target}`,
       });
     }
     ctx.log.info({ from: current, to: target }, 'switchover: the primary steps down');
+    clusterEvent(ctx, 'Normal', 'SwitchingOver', `Switching over from ${current} to ${target}`);
     // The label moves only once it stopped: the standbys stream through -rw, and the service
     // closes the connections of a pod it no longer selects, which would cut them off the last WAL.
     lsn = (await ctx.instances.stepDown(old.podIP, target)).lsn;
