@@ -2,7 +2,7 @@
 // as when the webhooks are not installed (upstream's own e2e test disables them) — gets upstream's
 // phase and the validation message in its status, and nothing is created for it. The local API
 // server always admits our kinds, so the object is edited in its store while it is stopped, then
-// the runtime and the operator start on that store.
+// the runtime and the operator start on that store. A Warning Event on the Cluster says why.
 import assert from 'node:assert/strict';
 import { chmodSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -112,6 +112,15 @@ describe('an invalid Cluster that bypassed admission', { timeout: 120_000 }, () 
     );
     const roles = await kc.makeApiClient(RbacAuthorizationV1Api).listNamespacedRole({ namespace: 'default' });
     assert.equal(roles.items.length, 0);
+    // One Warning Event says why, recorded once however many passes looked at it.
+    const events = await core.listNamespacedEvent({
+      namespace: 'default',
+      fieldSelector: `involvedObject.kind=Cluster,involvedObject.name=${NAME}`,
+    });
+    assert.deepEqual(
+      events.items.map((e) => [e.type, e.reason, e.message, e.count]),
+      [['Warning', 'InvalidDefinition', MESSAGE, 1]],
+    );
   });
 
   it('is rejected by the same guard as a unit', () => {
