@@ -121,7 +121,6 @@ export class EventRecorder {
       message,
       source: { component: this.#component },
       reportingComponent: this.#component,
-      reportingInstance: '',
       firstTimestamp: timestamp,
       lastTimestamp: timestamp,
       count: 1,
