@@ -14,6 +14,7 @@ interface ControllerFlags {
   maxConcurrentReconciles: string;
   namespace?: string;
   healthProbeBindAddress: string;
+  metricsBindAddress: string;
   operatorImage?: string;
 }
 
@@ -27,14 +28,14 @@ function positiveInteger(value: string, flag: string): number {
 
 /**
  * `host:port`, `:port` (the pod's own address under the local runtime, else every address), or `0`
- * (no health server), as controller-runtime's --health-probe-bind-address.
+ * (no server), as controller-runtime's --health-probe-bind-address and --metrics-bind-address.
  */
-export function parseBindAddress(value: string): { host: string; port: number } | undefined {
+export function parseBindAddress(value: string, flag: string): { host: string; port: number } | undefined {
   if (value === '0') return undefined;
   const colon = value.lastIndexOf(':');
   const port = Number(value.slice(colon + 1));
-  if (colon < 0 || !Number.isInteger(port) || port < 0 || port > 65535) {
-    throw new UsageError(`invalid --health-probe-bind-address "${value}": expected HOST:PORT, :PORT or 0`);
+  if (colon < 0 || value.slice(colon + 1) === '' || !Number.isInteger(port) || port < 0 || port > 65535) {
+    throw new UsageError(`invalid ${flag} "${value}": expected HOST:PORT, :PORT or 0`);
   }
   const host = value.slice(0, colon) || process.env.CNPG_POD_IP || '0.0.0.0';
   return { host, port };
@@ -54,7 +55,8 @@ function kubeConfigFor(path: string | undefined): KubeConfig {
 
 async function runController(flags: ControllerFlags): Promise<number> {
   const maxConcurrentReconciles = positiveInteger(flags.maxConcurrentReconciles, '--max-concurrent-reconciles');
-  const healthProbe = parseBindAddress(flags.healthProbeBindAddress);
+  const healthProbe = parseBindAddress(flags.healthProbeBindAddress, '--health-probe-bind-address');
+  const metrics = parseBindAddress(flags.metricsBindAddress, '--metrics-bind-address');
   let kc: KubeConfig;
   try {
     kc = kubeConfigFor(flags.kubeconfig);
@@ -69,10 +71,12 @@ async function runController(flags: ControllerFlags): Promise<number> {
     ...(flags.namespace === undefined ? {} : { namespace: flags.namespace }),
     ...(flags.leaderElect === true ? { leaderElection: { namespace: operatorNamespace(kc) } } : {}),
     ...(healthProbe === undefined ? {} : { healthProbe }),
+    ...(metrics === undefined ? {} : { metrics }),
     ...(flags.operatorImage === undefined ? {} : { operatorImage: flags.operatorImage }),
     logger: log,
   });
   if (controller.healthAddress !== undefined) log.info({ address: controller.healthAddress }, 'health probes served');
+  if (controller.metricsAddress !== undefined) log.info({ address: controller.metricsAddress }, 'metrics served');
   const signal = new Promise<number>((resolve) => {
     const onSignal = (name: string) => {
       log.info({ signal: name }, 'shutting down');
@@ -103,6 +107,7 @@ export function registerControllerCommand(program: Command): void {
       '/healthz and /readyz server: HOST:PORT, :PORT, or 0 for none',
       ':8081',
     )
+    .option('--metrics-bind-address <addr>', '/metrics server: HOST:PORT, :PORT, or 0 for none', ':8080')
     .option('--operator-image <image>', "image of the instance pods' bootstrap-controller init container")
     .action(async (flags: ControllerFlags) => {
       try {

@@ -12,6 +12,18 @@ export interface ReconcileResult {
 
 export type KeyHandler = (key: string) => Promise<ReconcileResult | undefined> | Promise<void>;
 
+/** What the queue reports as it works (client-go's workqueue metrics provider, in its terms). */
+export interface WorkQueueMetrics {
+  /** A key entered the queue (a key already waiting is not counted again). */
+  added(): void;
+  /** A worker picked a key that had waited this long. */
+  picked(waitedSeconds: number): void;
+  /** A worker finished a key after this long. */
+  finished(workedSeconds: number): void;
+  /** A key was scheduled to come back after a delay (a retry, or a requeue the handler asked for). */
+  retried(): void;
+}
+
 export interface BackoffOptions {
   /** First retry delay (controller-runtime: 5 ms). */
   baseMs: number;
@@ -27,6 +39,7 @@ export interface WorkQueueOptions {
   maxConcurrent?: number;
   backoff?: BackoffOptions;
   logger?: Logger;
+  metrics?: WorkQueueMetrics;
 }
 
 export const DEFAULT_BACKOFF: BackoffOptions = { baseMs: 5, maxMs: 1_000_000 };
@@ -48,12 +61,16 @@ export class WorkQueue {
   readonly #maxConcurrent: number;
   readonly #backoff: BackoffOptions;
   readonly #logger: Logger | undefined;
+  readonly #metrics: WorkQueueMetrics | undefined;
 
   /** Keys ready to be handled, in order. */
   readonly #queue: string[] = [];
   /** Keys that must be handled (queued, or re-added while being handled). */
   readonly #dirty = new Set<string>();
-  readonly #processing = new Set<string>();
+  /** Keys being handled, with when their handler started (performance.now()). */
+  readonly #processing = new Map<string, number>();
+  /** When each dirty key was added (performance.now()), for the time it waits. */
+  readonly #addedAt = new Map<string, number>();
   readonly #waiting = new Map<string, Waiting>();
   readonly #failures = new Map<string, number>();
   readonly #inFlight = new Set<Promise<void>>();
@@ -65,12 +82,15 @@ export class WorkQueue {
     this.#maxConcurrent = Math.max(1, opts.maxConcurrent ?? 1);
     this.#backoff = opts.backoff ?? DEFAULT_BACKOFF;
     this.#logger = opts.logger;
+    this.#metrics = opts.metrics;
   }
 
   /** Queue a key now (a no-op if it is already waiting to be handled). */
   add(key: string): void {
     if (this.#shuttingDown || this.#dirty.has(key)) return;
     this.#dirty.add(key);
+    this.#addedAt.set(key, performance.now());
+    this.#metrics?.added();
     // A key being handled goes back into the queue when its handler finishes.
     if (this.#processing.has(key)) return;
     this.#queue.push(key);
@@ -80,6 +100,7 @@ export class WorkQueue {
   /** Queue a key after `ms`; if it is already scheduled sooner, the sooner time wins. */
   addAfter(key: string, ms: number): void {
     if (this.#shuttingDown) return;
+    this.#metrics?.retried();
     if (ms <= 0) {
       this.add(key);
       return;
@@ -119,6 +140,29 @@ export class WorkQueue {
     return this.#queue.length;
   }
 
+  /** Keys that will be handled (queued, or re-added while being handled): client-go's depth. */
+  get depth(): number {
+    return this.#dirty.size;
+  }
+
+  /** Keys being handled right now (busy workers). */
+  get processing(): number {
+    return this.#processing.size;
+  }
+
+  /** Seconds spent so far by the handlers still running: their sum, and the longest one. */
+  unfinishedWork(): { totalSeconds: number; longestSeconds: number } {
+    const now = performance.now();
+    let totalSeconds = 0;
+    let longestSeconds = 0;
+    for (const started of this.#processing.values()) {
+      const seconds = (now - started) / 1000;
+      totalSeconds += seconds;
+      longestSeconds = Math.max(longestSeconds, seconds);
+    }
+    return { totalSeconds, longestSeconds };
+  }
+
   get shuttingDown(): boolean {
     return this.#shuttingDown;
   }
@@ -133,6 +177,7 @@ export class WorkQueue {
     this.#waiting.clear();
     this.#queue.length = 0;
     this.#dirty.clear();
+    this.#addedAt.clear();
     while (this.#inFlight.size > 0) await Promise.all([...this.#inFlight]);
   }
 
@@ -140,7 +185,10 @@ export class WorkQueue {
     while (!this.#shuttingDown && this.#processing.size < this.#maxConcurrent && this.#queue.length > 0) {
       const key = this.#queue.shift() as string;
       this.#dirty.delete(key);
-      this.#processing.add(key);
+      const now = performance.now();
+      this.#metrics?.picked((now - (this.#addedAt.get(key) ?? now)) / 1000);
+      this.#addedAt.delete(key);
+      this.#processing.set(key, now);
       const run = this.#run(key);
       this.#inFlight.add(run);
       void run.finally(() => {
@@ -167,6 +215,8 @@ export class WorkQueue {
   }
 
   #done(key: string): void {
+    const started = this.#processing.get(key);
+    if (started !== undefined) this.#metrics?.finished((performance.now() - started) / 1000);
     this.#processing.delete(key);
     if (this.#dirty.has(key) && !this.#shuttingDown) this.#queue.push(key);
     this.#dispatch();

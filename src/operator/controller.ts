@@ -1,9 +1,9 @@
 // The operator process (`cnpg controller`, upstream's `manager controller`): informers on Clusters
 // and on what they own, a work queue that never runs one Cluster twice at once and retries with
-// back-off, optional leader election on upstream's Lease, and the health endpoints the Deployment
-// probes. It runs from a kubeconfig or, inside a pod, from the service account (in-cluster).
+// back-off, optional leader election on upstream's Lease, the health endpoints the Deployment
+// probes, the metrics endpoint, and the Events recorded on Clusters. It runs from a kubeconfig or,
+// inside a pod, from the service account (in-cluster).
 import { randomUUID } from 'node:crypto';
-import { createServer, type Server } from 'node:http';
 import { hostname } from 'node:os';
 import {
   BatchV1Api,
@@ -14,6 +14,7 @@ import {
 } from '@kubernetes/client-node';
 import { GROUP, VERSION } from '../api/v1/kind-definition.ts';
 import { podNamespace } from '../kube/client.ts';
+import { EventRecorder } from '../kube/events.ts';
 import { controllerKey, Informer, ownKey, type ResourceRef } from '../kube/informer.ts';
 import { LeaderElector } from '../kube/leader-election.ts';
 import { apiErrorMessage, KubeObjectApi } from '../kube/patch.ts';
@@ -22,13 +23,21 @@ import { componentLogger, type Logger } from '../log/logger.ts';
 import { InstanceClient, type InstanceClientOptions } from './cluster/instance-client.ts';
 import { PrimaryMonitor } from './cluster/primary-monitor.ts';
 import { ClusterReconciler } from './cluster/reconciler.ts';
+import { type HttpEndpoint, serveHttp } from './http-endpoint.ts';
 import { OPERATOR_VERSION } from './install/version.ts';
+import { OperatorMetrics, startMetricsServer } from './metrics.ts';
 import { LABELS } from './specs/labels.ts';
 
 /** Upstream's leader election ID: the Lease every operator replica competes for. */
 export const LEADER_ELECTION_ID = 'db9c8771.cnpg.io';
 export const DEFAULT_MAX_CONCURRENT_RECONCILES = 10;
 const PRIMARY_STATUS_TIMEOUT_MS = 700;
+/** The Cluster controller's name (controller-runtime's: the kind, lower case), in metrics and logs. */
+export const CLUSTER_CONTROLLER = 'cluster';
+/** `source.component` of the Events on Clusters, upstream's recorder name. */
+export const EVENT_SOURCE = 'cloudnative-pg';
+/** How long a stopping operator waits for the Events still being written. */
+const EVENT_FLUSH_MS = 2_000;
 
 const CLUSTERS: ResourceRef = { apiVersion: `${GROUP}/${VERSION}`, kind: 'Cluster', plural: 'clusters' };
 /** The kinds a Cluster owns; their events wake the Cluster up. */
@@ -56,6 +65,8 @@ export interface ControllerOptions {
   leaderElection?: { namespace: string; identity?: string; leaseDurationMs?: number; renewDeadlineMs?: number };
   /** `/healthz` and `/readyz` (controller-runtime's health probe server); none when absent. */
   healthProbe?: { host: string; port: number };
+  /** `/metrics` (controller-runtime's metrics server); none when absent. */
+  metrics?: { host: string; port: number };
   /** The operator image instance pods copy the manager from. */
   operatorImage?: string;
   instanceClient?: InstanceClientOptions;
@@ -68,6 +79,8 @@ export interface ControllerOptions {
 export interface RunningController {
   /** The health probe server's address, when one runs. */
   healthAddress: { host: string; port: number } | undefined;
+  /** The metrics server's address, when one runs. */
+  metricsAddress: { host: string; port: number } | undefined;
   /** Resolves once this process leads (or at once without leader election) and its caches synced. */
   ready: Promise<void>;
   /** Resolves when this process lost the lease it held (the caller should exit, as upstream does). */
@@ -78,19 +91,23 @@ export interface RunningController {
 export async function startController(opts: ControllerOptions): Promise<RunningController> {
   const log = opts.logger ?? componentLogger('controller');
   const kc = opts.kubeConfig;
+  const core = kc.makeApiClient(CoreV1Api);
+  const recorder = new EventRecorder({ core, component: EVENT_SOURCE, log });
+  const metrics = new OperatorMetrics();
   const reconciler = new ClusterReconciler({
     kubeConfig: kc,
-    core: kc.makeApiClient(CoreV1Api),
+    core,
     batch: kc.makeApiClient(BatchV1Api),
     objects: KubeObjectApi.forConfig(kc),
     inheritance: { operatorVersion: OPERATOR_VERSION },
     ...(opts.operatorImage === undefined ? {} : { operatorImage: opts.operatorImage }),
     instances: new InstanceClient(opts.instanceClient),
+    recorder,
     log,
     ...(opts.pollMs === undefined ? {} : { pollMs: opts.pollMs }),
     ...(opts.healthyResyncMs === undefined ? {} : { healthyResyncMs: opts.healthyResyncMs }),
   });
-  const workers = new Workers(kc, opts, reconciler, log);
+  const workers = new Workers(kc, opts, reconciler, metrics, log);
 
   let readyResolve: () => void = () => {};
   const ready = new Promise<void>((resolve) => {
@@ -106,6 +123,14 @@ export async function startController(opts: ControllerOptions): Promise<RunningC
   let standby = opts.leaderElection !== undefined;
   const health =
     opts.healthProbe === undefined ? undefined : await startHealthServer(opts.healthProbe, () => synced || standby);
+  let metricsServer: HttpEndpoint | undefined;
+  try {
+    metricsServer = opts.metrics === undefined ? undefined : await startMetricsServer(metrics, opts.metrics);
+  } catch (err) {
+    await health?.close();
+    throw err;
+  }
+  const addresses = { healthAddress: health?.address, metricsAddress: metricsServer?.address };
 
   const begin = async () => {
     await workers.start();
@@ -114,16 +139,20 @@ export async function startController(opts: ControllerOptions): Promise<RunningC
     readyResolve();
   };
 
-  const stopHealth = async () => health?.close();
+  const stopServers = async () => {
+    // The last passes' Events, if the API server takes them in time.
+    await Promise.race([recorder.flush(), new Promise((resolve) => setTimeout(resolve, EVENT_FLUSH_MS).unref())]);
+    await Promise.all([health?.close(), metricsServer?.close()]);
+  };
   if (opts.leaderElection === undefined) {
     await begin();
     return {
-      healthAddress: health?.address,
+      ...addresses,
       ready,
       lostLeadership,
       stop: async () => {
         await workers.stop();
-        await stopHealth();
+        await stopServers();
       },
     };
   }
@@ -151,7 +180,7 @@ export async function startController(opts: ControllerOptions): Promise<RunningC
   });
   void elector.run();
   return {
-    healthAddress: health?.address,
+    ...addresses,
     ready,
     lostLeadership,
     stop: async () => {
@@ -159,7 +188,7 @@ export async function startController(opts: ControllerOptions): Promise<RunningC
       // Release the lease (a successor need not wait for it to expire) once nothing reconciles.
       await workers.stop();
       await elector.stop();
-      await stopHealth();
+      await stopServers();
     },
   };
 }
@@ -169,32 +198,47 @@ class Workers {
   readonly #kc: KubeConfig;
   readonly #opts: ControllerOptions;
   readonly #reconciler: ClusterReconciler;
+  readonly #metrics: OperatorMetrics;
   readonly #log: Logger;
   #queue: WorkQueue | undefined;
   #informers: Informer<KubernetesObject>[] = [];
   #monitor: PrimaryMonitor | undefined;
 
-  constructor(kc: KubeConfig, opts: ControllerOptions, reconciler: ClusterReconciler, log: Logger) {
+  constructor(
+    kc: KubeConfig,
+    opts: ControllerOptions,
+    reconciler: ClusterReconciler,
+    metrics: OperatorMetrics,
+    log: Logger,
+  ) {
     this.#kc = kc;
     this.#opts = opts;
     this.#reconciler = reconciler;
+    this.#metrics = metrics;
     this.#log = log;
+    metrics.addController(
+      CLUSTER_CONTROLLER,
+      opts.maxConcurrentReconciles ?? DEFAULT_MAX_CONCURRENT_RECONCILES,
+      () => this.#queue,
+    );
   }
 
   async start(): Promise<void> {
     const queue = new WorkQueue({
-      name: 'cluster',
-      handler: async (key) => {
-        try {
-          return await this.#reconciler.reconcile(key);
-        } catch (err) {
-          // The queue logs the failure and retries; the API's message is what tells what went wrong.
-          throw new Error(`reconciling Cluster ${key}: ${apiErrorMessage(err)}`);
-        }
-      },
+      name: CLUSTER_CONTROLLER,
+      handler: (key) =>
+        this.#metrics.reconcile(CLUSTER_CONTROLLER, async () => {
+          try {
+            return await this.#reconciler.reconcile(key);
+          } catch (err) {
+            // The queue logs the failure and retries; the API's message is what tells what went wrong.
+            throw new Error(`reconciling Cluster ${key}: ${apiErrorMessage(err)}`);
+          }
+        }),
       maxConcurrent: this.#opts.maxConcurrentReconciles ?? DEFAULT_MAX_CONCURRENT_RECONCILES,
       backoff: { baseMs: 100, maxMs: 30_000 },
       logger: this.#log,
+      metrics: this.#metrics.queueMetrics(CLUSTER_CONTROLLER),
     });
     this.#queue = queue;
     const common = {
@@ -240,28 +284,13 @@ class Workers {
   }
 }
 
-interface HealthServer {
-  address: { host: string; port: number };
-  close(): Promise<void>;
-}
-
 /** `/healthz` answers while the process runs; `/readyz` when `ready()` says so. */
-async function startHealthServer(at: { host: string; port: number }, ready: () => boolean): Promise<HealthServer> {
-  const server: Server = createServer((req, res) => {
+function startHealthServer(at: { host: string; port: number }, ready: () => boolean): Promise<HttpEndpoint> {
+  return serveHttp(at, (req, res) => {
     const path = (req.url ?? '').split('?')[0];
     const ok = path === '/healthz' || (path === '/readyz' && ready());
     const known = path === '/healthz' || path === '/readyz';
     res.writeHead(known ? (ok ? 200 : 500) : 404, { 'content-type': 'text/plain' });
     res.end(known ? (ok ? 'ok' : 'not ready') : 'not found');
   });
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(at.port, at.host, () => resolve());
-  });
-  const address = server.address();
-  const port = typeof address === 'object' && address !== null ? address.port : at.port;
-  return {
-    address: { host: at.host, port },
-    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
-  };
 }

@@ -2,8 +2,8 @@
 // as when the webhooks are not installed (upstream's own e2e test disables them) — gets upstream's
 // phase and the validation message in its status, and nothing is created for it. The local API
 // server always admits our kinds, so the object is edited in its store while it is stopped, then
-// the runtime and the operator start on that store. A valid Cluster asking for features that are
-// not built is refused the same way, each field named.
+// the runtime and the operator start on that store; a Warning Event on the Cluster says why. A
+// valid Cluster asking for features that are not built is refused the same way, each field named.
 import assert from 'node:assert/strict';
 import { chmodSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -114,6 +114,15 @@ describe('an invalid Cluster that bypassed admission', { timeout: 120_000 }, () 
     );
     const roles = await kc.makeApiClient(RbacAuthorizationV1Api).listNamespacedRole({ namespace: 'default' });
     assert.equal(roles.items.length, 0);
+    // One Warning Event says why, recorded once however many passes looked at it.
+    const events = await core.listNamespacedEvent({
+      namespace: 'default',
+      fieldSelector: `involvedObject.kind=Cluster,involvedObject.name=${NAME}`,
+    });
+    assert.deepEqual(
+      events.items.map((e) => [e.type, e.reason, e.message, e.count]),
+      [['Warning', 'InvalidDefinition', MESSAGE, 1]],
+    );
   });
 
   it('refuses a Cluster asking for unsupported features, naming each, and creates nothing', async () => {

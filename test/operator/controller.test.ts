@@ -1,5 +1,5 @@
 // `cnpg controller` as a process: leader election on upstream's Lease (one leader, a standby that
-// takes over once the leader stops and releases it), the health endpoints, and bad flags.
+// takes over once the leader stops and releases it), the health and metrics endpoints, and bad flags.
 import assert from 'node:assert/strict';
 import { type ChildProcess, execFile, spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -33,13 +33,23 @@ describe('cnpg controller', { timeout: 60_000 }, () => {
 
   const run = async () => {
     const port = await freePort();
+    const metricsPort = await freePort();
     const child = spawn(
       CNPG,
-      ['controller', '--kubeconfig', kubeconfig, '--leader-elect', '--health-probe-bind-address', `127.0.0.1:${port}`],
+      [
+        'controller',
+        '--kubeconfig',
+        kubeconfig,
+        '--leader-elect',
+        '--health-probe-bind-address',
+        `127.0.0.1:${port}`,
+        '--metrics-bind-address',
+        `127.0.0.1:${metricsPort}`,
+      ],
       { env: { ...process.env, OPERATOR_NAMESPACE: 'default', CNPG_LOG_LEVEL: 'error' }, stdio: 'ignore' },
     );
     children.push(child);
-    return { child, port };
+    return { child, port, metricsPort };
   };
   const exited = (child: ChildProcess) =>
     new Promise<number | null>((resolve) => {
@@ -63,7 +73,7 @@ describe('cnpg controller', { timeout: 60_000 }, () => {
     { timeout: 120_000 },
   );
 
-  it('leads through the Lease, serves health probes, and hands over when stopped', async () => {
+  it('leads through the Lease, serves health probes and metrics, and hands over when stopped', async () => {
     const lease = () =>
       api.kc
         .makeApiClient(CoordinationV1Api)
@@ -77,6 +87,9 @@ describe('cnpg controller', { timeout: 60_000 }, () => {
       );
       assert.equal(await res.text(), 'ok');
     }
+    const metrics = await (await fetch(`http://127.0.0.1:${first.metricsPort}/metrics`)).text();
+    assert.match(metrics, /^controller_runtime_max_concurrent_reconciles\{controller="cluster"\} 10$/m);
+    assert.match(metrics, /^workqueue_depth\{name="cluster",controller="cluster",priority=""\} 0$/m);
     const second = await run();
     await new Promise((r) => setTimeout(r, 1500));
     assert.equal((await lease())?.spec?.holderIdentity, holder, 'the standby does not take the lease');
@@ -105,5 +118,17 @@ describe('cnpg controller', { timeout: 60_000 }, () => {
     });
     assert.equal(code, 1);
     assert.equal(stderr, 'error: invalid --max-concurrent-reconciles "0": expected an integer >= 1\n');
+  });
+
+  it('refuses a metrics address without a port', async () => {
+    const { code, stderr } = await new Promise<{ code: number | null; stderr: string }>((resolve) => {
+      const child = execFile(
+        CNPG,
+        ['controller', '--kubeconfig', kubeconfig, '--metrics-bind-address', '127.0.0.1:'],
+        (_e, _o, err) => resolve({ code: child.exitCode, stderr: err }),
+      );
+    });
+    assert.equal(code, 1);
+    assert.equal(stderr, 'error: invalid --metrics-bind-address "127.0.0.1:": expected HOST:PORT, :PORT or 0\n');
   });
 });

@@ -2,12 +2,15 @@
 // postmaster (kill -9) and fails over to a replica, the former primary rejoins as a standby; a
 // switchover through `cnpg promote` brings the primary back (the primary Lease follows); fencing a
 // replica stops it and the fence lifts; a fenced primary causes no failover; `cnpg restart CLUSTER`
-// recreates every pod without a failover; failoverDelay holds a failover back. Every write acknowledged is read back.
+// recreates every pod without a failover; failoverDelay holds a failover back. Every write
+// acknowledged is read back. `kubectl describe cluster` tells the failover and the switchover in
+// the Cluster's Events.
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { CoordinationV1Api } from '@kubernetes/client-node';
+import { kubectl } from '../local/apiserver-support.ts';
 import {
   type AppUser,
   appUser,
@@ -69,6 +72,20 @@ describe('high availability', { timeout: 400_000 }, () => {
       )
     ).status?.currentPrimary as string;
 
+  /** The Events section of `kubectl describe cluster`, once it matches every pattern. */
+  const describedEvents = (...patterns: RegExp[]) =>
+    waitFor('kubectl describe cluster to show the events', async () => {
+      const r = await kubectl({ kubeconfigPath: env.runtime.rt.apiServer.kubeconfigPath, dataDir: env.runtime.dir }, [
+        'describe',
+        'cluster',
+        NAME,
+        '-n',
+        NS,
+      ]);
+      const events = r.stdout.slice(r.stdout.indexOf('Events:'));
+      return patterns.every((p) => p.test(events)) || undefined;
+    });
+
   /** Who holds the primary Lease named after the cluster. */
   const leaseHolder = async () =>
     (await env.kc.makeApiClient(CoordinationV1Api).readNamespacedLease({ name: NAME, namespace: NS })).spec
@@ -105,6 +122,11 @@ describe('high availability', { timeout: 400_000 }, () => {
       pods.items.map((p) => p.metadata?.name),
       [primary],
     );
+    await describedEvents(
+      new RegExp(`Normal\\s+FailingOver\\s.*Current primary isn't healthy, initiating a failover from ${old}\n`),
+      new RegExp(`Normal\\s+FailoverTarget\\s.*Failing over from ${old} to ${primary}\n`),
+      new RegExp(`Normal\\s+Promoted\\s.*Instance ${primary} promoted to primary\n`),
+    );
     // Informational: writes resumed this long after the kill (bench/ measures it properly).
     process.stdout.write(`# failover write gap ${gap} ms\n`);
   });
@@ -123,6 +145,7 @@ describe('high availability', { timeout: 400_000 }, () => {
     );
     await write();
     assert.equal(await leaseHolder(), target);
+    await describedEvents(new RegExp(`Normal\\s+SwitchingOver\\s.*Switching over from ${before} to ${target}\n`));
     await streamingReplica(before);
     await assert.rejects(cnpg('promote', NAME, '1'), /already the primary/);
     await assert.rejects(cnpg('promote', NAME, '9'), /not part of cluster/);

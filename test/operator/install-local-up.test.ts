@@ -2,13 +2,16 @@
 // the operator is installed from the manifests we ship and runs as a pod, the Cluster is followed
 // through its phases until healthy, and the printed psql command line connects. Objects of kinds no
 // controller acts on are reported as such, and a Cluster whose bootstrap fails for good ends the
-// wait at once with the cause.
+// wait at once with the cause. The operator pod, with the shipped RBAC, records Events on the
+// Cluster (`kubectl describe`) and serves its metrics on :8080.
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { chmodSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import { CoreV1Api } from '@kubernetes/client-node';
+import { loadKubeConfig } from '../../src/kube/client.ts';
 import { PROJECT_ROOT } from '../support/samples.ts';
 
 const CNPG = join(PROJECT_ROOT, 'bin/cnpg');
@@ -154,5 +157,34 @@ describe('cnpg local up with a Cluster', { timeout: 480_000 }, () => {
         `${pod.metadata.name}: ${files.join(', ')}`,
       );
     }
+  });
+
+  it("shows the operator pod's Events in kubectl describe cluster, and serves its metrics on :8080", async () => {
+    const kubeconfig = join(dir, 'data', 'kubeconfig');
+    const described = spawnSync('kubectl', ['--kubeconfig', kubeconfig, 'describe', 'cluster', 'up-example'], {
+      encoding: 'utf8',
+      timeout: 60_000,
+    });
+    assert.equal(described.status, 0, described.stderr);
+    const events = described.stdout.slice(described.stdout.indexOf('Events:'));
+    assert.match(events, /Normal\s+CreatingInstance\s+.*cloudnative-pg\s+Primary instance \(initdb\)/);
+
+    const core = loadKubeConfig(kubeconfig).makeApiClient(CoreV1Api);
+    const pods = await core.listNamespacedPod({
+      namespace: 'cnpg-system',
+      labelSelector: 'app.kubernetes.io/name=cloudnative-pg',
+    });
+    const ip = pods.items[0]?.status?.podIP;
+    assert.ok(ip, 'the operator pod has an address');
+    const res = await fetch(`http://${ip}:8080/metrics`);
+    assert.equal(res.status, 200);
+    const text = await res.text();
+    const successes =
+      /^controller_runtime_reconcile_total\{controller="cluster",result="(?:success|requeue_after)"\} (\d+)$/gm;
+    const passes = [...text.matchAll(successes)].reduce((n, m) => n + Number(m[1]), 0);
+    assert.ok(passes > 0, 'the Cluster was reconciled');
+    assert.match(text, /^controller_runtime_reconcile_time_seconds_count\{controller="cluster"\} [1-9]/m);
+    assert.match(text, /^workqueue_adds_total\{name="cluster",controller="cluster"\} [1-9]/m);
+    assert.match(text, /^process_resident_memory_bytes \d/m);
   });
 });

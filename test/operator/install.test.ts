@@ -54,7 +54,7 @@ describe('operator install manifests', () => {
     );
   });
 
-  it('pass only flags `cnpg controller` accepts, and probe the port it serves health on', () => {
+  it('pass only flags `cnpg controller` accepts, probe the port it serves health on, and name its metrics port', () => {
     const program = new Command();
     registerControllerCommand(program);
     const controller = program.commands.find((c) => c.name() === 'controller');
@@ -66,6 +66,10 @@ describe('operator install manifests', () => {
     }
     const health = controller.options.find((o) => o.long === '--health-probe-bind-address');
     assert.equal(health?.defaultValue, `:${container?.readinessProbe?.httpGet?.port}`);
+    const metrics = controller.options.find((o) => o.long === '--metrics-bind-address');
+    const metricsPort = container?.ports?.find((p) => p.name === 'metrics');
+    assert.equal(metricsPort?.containerPort, 8080);
+    assert.equal(metrics?.defaultValue, `:${metricsPort?.containerPort}`);
   });
 
   it('grant every kind of ours to the operator', () => {

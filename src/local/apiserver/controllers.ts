@@ -2,6 +2,8 @@
 // relies on): garbage collection through ownerReferences (background, foreground, dangling
 // references), namespace termination, CRD instance cleanup, and each namespace's `default`
 // ServiceAccount and `kube-root-ca.crt` ConfigMap. They react to committed events and act through the API core, as the admin.
+// Events (core/v1) expire an hour (`eventTtlMs`) after they were last written, as with kube-apiserver's
+// --event-ttl.
 import type { Logger } from '../../log/logger.ts';
 import { type ApiCore, CRD_CLEANUP_FINALIZER, FOREGROUND_FINALIZER } from './core.ts';
 import { ApiError } from './errors.ts';
@@ -11,6 +13,9 @@ import type { KubeObject, StoreEvent } from './storage.ts';
 const NAMESPACES = '/namespaces';
 const ROOT_CA_CONFIGMAP = 'kube-root-ca.crt';
 const TOKEN_SWEEP_MS = 60_000;
+const EVENTS = '/events';
+/** kube-apiserver's default --event-ttl. */
+const EVENT_TTL_MS = 3_600_000;
 
 type Task = () => void;
 
@@ -21,14 +26,22 @@ export class ServerControllers {
   private scheduled = false;
   private stopped = false;
   private readonly sweeper: NodeJS.Timeout;
+  private readonly eventSweeper: NodeJS.Timeout;
+  private readonly eventTtlMs: number;
 
-  constructor(core: ApiCore, log: Logger) {
+  constructor(core: ApiCore, log: Logger, eventTtlMs = EVENT_TTL_MS) {
     this.core = core;
     this.log = log;
+    this.eventTtlMs = eventTtlMs;
     core.store.onCommit((events) => this.observe(events));
     // Expired TokenRequest tokens are forgotten even when no account changes.
     this.sweeper = setInterval(() => this.enqueue(() => this.core.tokens.sweep()), TOKEN_SWEEP_MS);
     this.sweeper.unref();
+    this.eventSweeper = setInterval(
+      () => this.enqueue(() => this.expireEvents()),
+      Math.min(TOKEN_SWEEP_MS, eventTtlMs),
+    );
+    this.eventSweeper.unref();
   }
 
   /** Catches up with what happened while the server was down. */
@@ -41,11 +54,13 @@ export class ServerControllers {
       }
     }
     for (const ns of store.list(NAMESPACES)) this.enqueue(() => this.ensureNamespaceDefaults(ns.metadata.name));
+    this.enqueue(() => this.expireEvents());
   }
 
   stop(): void {
     this.stopped = true;
     clearInterval(this.sweeper);
+    clearInterval(this.eventSweeper);
   }
 
   private observe(events: StoreEvent[]): void {
@@ -101,6 +116,21 @@ export class ServerControllers {
         // A conflict or a vanished object means a newer event will bring this work back.
         if (err instanceof ApiError && (err.code === 404 || err.code === 409)) continue;
         this.log.error({ err }, 'server controller task failed');
+      }
+    }
+  }
+
+  /** Deletes the Events not written for the TTL (a count bump renews an Event's time). */
+  private expireEvents(): void {
+    const now = Date.now();
+    const rt = this.core.registry.byKey(EVENTS);
+    if (rt === undefined) return;
+    for (const e of this.core.store.list(EVENTS)) {
+      if (now - lastWritten(e) < this.eventTtlMs) continue;
+      try {
+        this.core.delete(rt, e.metadata.namespace, e.metadata.name);
+      } catch (err) {
+        if (!(err instanceof ApiError && err.code === 404)) throw err;
       }
     }
   }
@@ -217,4 +247,11 @@ export class ServerControllers {
       });
     }
   }
+}
+
+/** When an Event was last written: the latest of its timestamps (a missing one counts as never). */
+function lastWritten(e: KubeObject): number {
+  const o = e as KubeObject & { lastTimestamp?: string; eventTime?: string; series?: { lastObservedTime?: string } };
+  const times = [o.lastTimestamp, o.eventTime, o.series?.lastObservedTime, o.metadata.creationTimestamp];
+  return Math.max(0, ...times.map((t) => (t === undefined ? 0 : Date.parse(t) || 0)));
 }

@@ -33,6 +33,8 @@ export interface ApiServerOptions {
   bookmarkIntervalMs?: number;
   /** How long a watch lasts unless the client asks otherwise (default 30 min; clients then resume). */
   watchTimeoutSeconds?: number;
+  /** How long an Event lasts after it was last written (kube-apiserver's --event-ttl; default 1 h). */
+  eventTtlSeconds?: number;
 }
 
 export interface RunningApiServer {
@@ -116,7 +118,11 @@ export async function startApiServer(opts: ApiServerOptions): Promise<RunningApi
     const core = new ApiCore(store, tokens, pki.caCertPem, claimAddressBlock(opts.dataDir));
     const hub = new WatchHub(store.currentRv(), opts.watchHistory ?? 10_000);
     store.onCommit((events) => hub.publish(events));
-    const controllers = new ServerControllers(core, log);
+    const controllers = new ServerControllers(
+      core,
+      log,
+      opts.eventTtlSeconds === undefined ? undefined : opts.eventTtlSeconds * 1000,
+    );
     core.bootstrap();
     controllers.resync();
     await store.durable();

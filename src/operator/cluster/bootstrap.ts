@@ -5,6 +5,7 @@ import { serviceReadWriteName } from '../specs/names.ts';
 import { bootstrapJob, type BootstrapJobKind } from '../specs/jobs.ts';
 import { createIfMissing } from './apply.ts';
 import type { ClusterContext } from './context.ts';
+import { clusterEvent } from './events.ts';
 import { PHASES } from '../../api/v1/cluster-phases.ts';
 import { createInstancePvcs } from './pvcs.ts';
 import { type StoredCluster, writeStatus } from './status-writer.ts';
@@ -42,6 +43,12 @@ async function createInstance(
       : { latestGeneratedNode: serial, phase: PHASES.creatingReplica, phaseReason: 'Creating replica' },
   );
   ctx.log.info({ instance, kind }, kind === 'initdb' ? 'creating the primary instance' : 'creating a new replica');
+  clusterEvent(
+    ctx,
+    'Normal',
+    'CreatingInstance',
+    kind === 'initdb' ? 'Primary instance (initdb)' : `Creating instance ${instance}`,
+  );
   await createInstancePvcs(ctx, serial);
   const job = bootstrapJob(ctx.cluster, serial, kind, {
     ...(source === undefined ? {} : { primaryInstance: source.instance }),

@@ -40,6 +40,7 @@ import {
 } from '../specs/names.ts';
 import { applyObject } from './apply.ts';
 import type { ClusterContext } from './context.ts';
+import { clusterEvent } from './events.ts';
 import { writeStatus } from './status-writer.ts';
 
 interface CA {
@@ -86,6 +87,7 @@ async function ensureGeneratedCA(ctx: ClusterContext, name: string): Promise<CA>
       pair = await renewRootCA(pair);
       await applyObject(ctx, buildCASecret(ctx.cluster, name, pair, ctx.inheritance));
       ctx.log.info({ secret: name }, 'CA certificate renewed');
+      clusterEvent(ctx, 'Normal', 'CertificateRenewed', `Renewed the CA certificate of secret ${name}: expiring`);
     }
   }
   return { name, cert: parseCertificate(pair.certPem), certPem: pair.certPem, pair };
@@ -98,7 +100,10 @@ async function userCA(ctx: ClusterContext, name: string, what: string, needsKey:
   const certPem = secretText(secret, CA_CERT_KEY);
   if (certPem === undefined) throw new Error(`missing ${CA_CERT_KEY} secret data in ${what} secret ${name}`);
   const cert = parseCertificate(certPem, `${CA_CERT_KEY} of ${what} secret ${name}`);
-  if (isExpiring(cert)) ctx.log.warn({ secret: name }, 'CA certificate is expiring or is already expired');
+  if (isExpiring(cert)) {
+    ctx.log.warn({ secret: name }, 'CA certificate is expiring or is already expired');
+    clusterEvent(ctx, 'Warning', 'SecretIsExpiring', `Checking expiring date of secret ${name}`);
+  }
   if (!needsKey) return { name, cert, certPem };
   const pair = pairOf(secret, CA_CERT_KEY, CA_KEY_KEY);
   if (pair === undefined) throw new Error(`missing ${CA_KEY_KEY} secret data in ${what} secret ${name}`);
@@ -137,6 +142,7 @@ async function ensureGeneratedLeaf(ctx: ClusterContext, name: string, ca: CA, re
     if (reason === undefined) return { name, cert };
     pair = await renewLeaf(signer, stored, req);
     ctx.log.info({ secret: name, reason }, 'certificate renewed');
+    clusterEvent(ctx, 'Normal', 'CertificateRenewed', `Renewed the certificate of secret ${name}: ${reason}`);
   }
   await applyObject(ctx, buildTLSSecret(ctx.cluster, name, pair, ctx.inheritance));
   return { name, cert: parseCertificate(pair.certPem) };

@@ -1,7 +1,9 @@
 // What every step of the Cluster reconciler works with: the API clients, the operator settings
-// stamped on generated objects, the instance manager client and the cluster's logger.
+// stamped on generated objects, the instance manager client, the Events recorder and the cluster's
+// logger.
 import type { BatchV1Api, CoreV1Api, KubeConfig } from '@kubernetes/client-node';
 import type { Cluster } from '../../api/v1/cluster-types.ts';
+import type { EventRecorder } from '../../kube/events.ts';
 import type { KubeObjectApi } from '../../kube/patch.ts';
 import type { Logger } from '../../log/logger.ts';
 import type { InheritanceOptions } from '../specs/labels.ts';
@@ -16,6 +18,8 @@ export interface ReconcilerDeps {
   /** The operator's image, which instance pods copy the manager from (upstream's bootstrap init container). */
   operatorImage?: string;
   instances: InstanceClient;
+  /** Events on the Cluster for what the operator does (`kubectl describe cluster`). */
+  recorder: EventRecorder;
   log: Logger;
 }
 

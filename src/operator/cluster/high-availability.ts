@@ -9,6 +9,7 @@ import { INSTANCE_ROLES, instanceRoleLabels } from '../specs/labels.ts';
 import { DEFAULT_START_DELAY, DEFAULT_STOP_DELAY } from '../specs/pods.ts';
 import { MERGE_PATCH } from './apply.ts';
 import type { ClusterContext } from './context.ts';
+import { clusterEvent } from './events.ts';
 import type { InstanceState } from './instance-status.ts';
 import { PENDING_FAILOVER, PHASES } from '../../api/v1/cluster-phases.ts';
 import { FENCE_ALL, FENCED_INSTANCES_ANNOTATION, parseFencedInstances } from '../../api/v1/fencing.ts';
@@ -117,6 +118,7 @@ export async function reconcilePrimary(
   failures.clear(key);
   const reason = primary?.error ?? 'pod not running';
   ctx.log.warn({ primary: current, reason, failingMs }, 'primary failed: failing over');
+  clusterEvent(ctx, 'Normal', 'FailingOver', `Current primary isn't healthy, initiating a failover from ${current}`);
   // First make sure -rw no longer reaches it, then record the pending failover.
   await setRole(ctx, current, INSTANCE_ROLES.replica);
   ctx.cluster = await writeStatus(ctx.objects, ctx.cluster, {
@@ -143,6 +145,7 @@ export async function switchoverToBestReplica(
     .sort(electionOrder);
   if (chosen === undefined) return false;
   ctx.log.info({ from: primary, to: chosen.name, reason }, 'switching over to update the primary');
+  clusterEvent(ctx, 'Normal', 'Switchover', `Initiating switchover to ${chosen.name} to upgrade ${primary}`);
   ctx.cluster = await writeStatus(ctx.objects, ctx.cluster, {
     targetPrimary: chosen.name,
     targetPrimaryTimestamp: new Date().toISOString(),
@@ -195,6 +198,7 @@ async function promoteMostAdvanced(
     { from: failed, to: chosen.name, lsn: chosen.report?.receivedLsn },
     'promoting the most advanced replica',
   );
+  clusterEvent(ctx, 'Normal', 'FailoverTarget', `Failing over from ${failed} to ${chosen.name}`);
   ctx.cluster = await writeStatus(ctx.objects, ctx.cluster, {
     targetPrimary: chosen.name,
     targetPrimaryTimestamp: new Date().toISOString(),
@@ -235,6 +239,7 @@ async function switchTo(
       });
     }
     ctx.log.info({ from: current, to: target }, 'switchover: the primary steps down');
+    clusterEvent(ctx, 'Normal', 'SwitchingOver', `Switching over from ${current} to ${target}`);
     // The label moves only once it stopped: the standbys stream through -rw, and the service
     // closes the connections of a pod it no longer selects, which would cut them off the last WAL.
     lsn = (await ctx.instances.stepDown(old.podIP, target)).lsn;
@@ -267,6 +272,7 @@ async function promote(ctx: ClusterContext, chosen: InstanceState): Promise<void
     currentPrimaryTimestamp: microTime(new Date()),
   });
   ctx.log.info({ primary: chosen.name }, 'new primary promoted');
+  clusterEvent(ctx, 'Normal', 'Promoted', `Instance ${chosen.name} promoted to primary`);
 }
 
 async function setRole(ctx: ClusterContext, pod: string, role: string): Promise<void> {

@@ -5,6 +5,7 @@
 import { deleteIfExists } from './apply.ts';
 import { primaryHost } from './bootstrap.ts';
 import type { ClusterContext } from './context.ts';
+import { clusterEvent } from './events.ts';
 import { switchoverToBestReplica } from './high-availability.ts';
 import type { InstanceState } from './instance-status.ts';
 import { PHASES } from '../../api/v1/cluster-phases.ts';
@@ -65,5 +66,6 @@ export async function rolloutPodChanges(
 async function recreate(ctx: ClusterContext, pod: string, phase: string, reason: string): Promise<void> {
   await registerPhase(ctx.objects, ctx.cluster, phase, reason);
   ctx.log.info({ pod }, reason);
+  clusterEvent(ctx, 'Normal', 'UpgradingInstance', reason);
   await deleteIfExists(ctx, { apiVersion: 'v1', kind: 'Pod', name: pod });
 }

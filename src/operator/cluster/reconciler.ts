@@ -16,6 +16,7 @@ import { deleteIfExists, FIELD_MANAGER } from './apply.ts';
 import { createPrimaryInstance, joinReplicaInstance } from './bootstrap.ts';
 import { reconcileCertificates } from './certificates.ts';
 import type { ClusterContext, ReconcilerDeps } from './context.ts';
+import { clusterEvent, recordOn } from './events.ts';
 import { collectInstanceStates, type InstanceState, primaries, reporting } from './instance-status.ts';
 import { jobFailureReason } from './job-outcomes.ts';
 import { reconcileVersionLabels, reportMajorVersionChange } from './major-version.ts';
@@ -98,6 +99,7 @@ export class ClusterReconciler {
       log.warn({ errors: guard.messages }, 'invalid Cluster: nothing will be created for it');
       if (stored.status?.phase !== PHASES.invalidDefinition || stored.status.phaseReason !== reason) {
         await registerPhase(this.#deps.objects, stored, PHASES.invalidDefinition, reason);
+        recordOn(this.#deps.recorder, stored, 'Warning', 'InvalidDefinition', reason);
       }
       return undefined; // terminal until the Cluster changes
     }
@@ -155,6 +157,7 @@ export class ClusterReconciler {
       ctx.log.warn({ reason }, 'the Cluster uses unsupported features: nothing will be created for it');
       if (ctx.cluster.status?.phase !== PHASES.cannotCreateObjects || ctx.cluster.status.phaseReason !== reason) {
         await registerPhase(ctx.objects, ctx.cluster, PHASES.cannotCreateObjects, reason);
+        clusterEvent(ctx, 'Warning', 'UnsupportedFeatures', reason);
       }
       return undefined;
     }

@@ -5,6 +5,7 @@
 // configuration hash; ours differ by design (each instance listens on its own address), so the
 // per-instance pendingRestart is what counts.
 import type { ClusterContext } from './context.ts';
+import { clusterEvent } from './events.ts';
 import { switchoverToBestReplica } from './high-availability.ts';
 import type { InstanceState } from './instance-status.ts';
 import { PHASES, USER_RESTART_REASON } from '../../api/v1/cluster-phases.ts';
@@ -59,5 +60,6 @@ function parameters(state: InstanceState): string {
 async function restart(ctx: ClusterContext, state: InstanceState, phase: string, reason: string): Promise<void> {
   await registerPhase(ctx.objects, ctx.cluster, phase, reason);
   ctx.log.info({ instance: state.name, parameters: state.report?.pendingRestartParameters }, reason);
+  clusterEvent(ctx, 'Normal', 'Restarting', reason);
   await ctx.instances.restart(state.podIP as string);
 }

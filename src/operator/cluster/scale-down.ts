@@ -4,6 +4,7 @@
 // `status.instanceNames`.
 import { deleteIfExists } from './apply.ts';
 import type { ClusterContext } from './context.ts';
+import { clusterEvent } from './events.ts';
 import { deleteInstancePvcs } from './pvcs.ts';
 import { type InstanceGroup, isPodDeleting } from './resources.ts';
 
@@ -21,6 +22,7 @@ export async function removeInstance(ctx: ClusterContext, victim: InstanceGroup)
   if (pod !== undefined) {
     if (!isPodDeleting(pod)) {
       ctx.log.info({ instance: victim.name }, 'scaling down: deleting the instance pod');
+      clusterEvent(ctx, 'Normal', 'ScaleDown', `Scaling down - removing instance: ${victim.name}`);
       await deleteIfExists(ctx, { apiVersion: 'v1', kind: 'Pod', name: victim.name });
     }
     return;

@@ -25,6 +25,8 @@ export const OPERATOR_DEPLOYMENT = 'cnpg-controller-manager';
 export const OPERATOR_CONTAINER = 'manager';
 /** `cnpg controller --health-probe-bind-address` default: controller-runtime's :8081. */
 export const OPERATOR_HEALTH_PORT = 8081;
+/** `cnpg controller --metrics-bind-address` default: upstream's :8080, the container port `metrics`. */
+export const OPERATOR_METRICS_PORT = 8080;
 
 const APP_LABEL = { [LABELS.appName]: MANAGER_NAME };
 
@@ -138,7 +140,10 @@ export function operatorDeployment(opts: InstallOptions = {}): V1Deployment {
               image,
               command: ['/manager'],
               args: ['controller', '--leader-elect', '--max-concurrent-reconciles=10', `--operator-image=${image}`],
-              ports: [{ containerPort: OPERATOR_HEALTH_PORT, name: 'health', protocol: 'TCP' }],
+              ports: [
+                { containerPort: OPERATOR_METRICS_PORT, name: 'metrics', protocol: 'TCP' },
+                { containerPort: OPERATOR_HEALTH_PORT, name: 'health', protocol: 'TCP' },
+              ],
               env: [
                 { name: 'OPERATOR_IMAGE_NAME', value: image },
                 { name: 'OPERATOR_NAMESPACE', valueFrom: { fieldRef: { fieldPath: 'metadata.namespace' } } },
