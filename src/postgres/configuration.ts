@@ -111,7 +111,7 @@ export function renderOverrideConf(settings: Readonly<Record<string, string>>): 
     .join('');
 }
 
-/** pg_hba.conf: upstream's fixed rules, the user's rules (podselector references expanded), then password authentication for the rest. */
+/** pg_hba.conf: upstream's fixed rules, the user's rules, then password authentication for the rest. */
 export function renderHba(userRules: readonly string[], pgMajor: number, tlsEnabled: boolean): string {
   const replication = tlsEnabled
     ? [
