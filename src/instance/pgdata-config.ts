@@ -21,6 +21,7 @@ import {
   slotNameForInstance,
   withIncludes,
 } from '../postgres/configuration.ts';
+import { expandHbaRules, selectorAddresses } from '../postgres/pg-hba-expansion.ts';
 import { buildConninfo } from '../postgres/quoting.ts';
 import { configPlacement, type InstanceContext } from './context.ts';
 
@@ -110,13 +111,16 @@ export function writeConfiguration(
     const slot = replicationSlotFor(cluster, ctx.options.podName);
     if (slot !== undefined) replication.primary_slot_name = slot;
   }
+  // `${podselector:NAME}` follows the pods the operator resolved into the status: a change of
+  // their addresses rewrites pg_hba.conf, and the reload that follows applies it.
+  const hbaRules = expandHbaRules(pg?.pg_hba ?? [], selectorAddresses(cluster));
   const mainConf = join(pgdata, 'postgresql.conf');
   const currentMain = existsSync(mainConf) ? readFileSync(mainConf, 'utf8') : '';
   const results = [
     install(ctx, mainConf, withIncludes(currentMain)),
     install(ctx, join(pgdata, CUSTOM_CONF), custom.text),
     install(ctx, join(pgdata, OVERRIDE_CONF), renderOverrideConf(replication)),
-    install(ctx, join(pgdata, HBA_CONF), renderHba(pg?.pg_hba ?? [], ctx.pgVersion.major, tls)),
+    install(ctx, join(pgdata, HBA_CONF), renderHba(hbaRules, ctx.pgVersion.major, tls)),
     install(ctx, join(pgdata, IDENT_CONF), renderIdent(ctx.osUserName, pg?.pg_ident ?? [])),
   ];
   const signal = join(pgdata, STANDBY_SIGNAL);

@@ -21,6 +21,7 @@ import { apiErrorMessage, KubeObjectApi } from '../kube/patch.ts';
 import { WorkQueue } from '../kube/work-queue.ts';
 import { componentLogger, type Logger } from '../log/logger.ts';
 import { InstanceClient, type InstanceClientOptions } from './cluster/instance-client.ts';
+import { PodSelectorEvents } from './cluster/pod-selector-events.ts';
 import { PrimaryMonitor } from './cluster/primary-monitor.ts';
 import { ClusterReconciler } from './cluster/reconciler.ts';
 import { type HttpEndpoint, serveHttp } from './http-endpoint.ts';
@@ -40,9 +41,10 @@ export const EVENT_SOURCE = 'cloudnative-pg';
 const EVENT_FLUSH_MS = 2_000;
 
 const CLUSTERS: ResourceRef = { apiVersion: `${GROUP}/${VERSION}`, kind: 'Cluster', plural: 'clusters' };
+const PODS: ResourceRef = { apiVersion: 'v1', kind: 'Pod', plural: 'pods' };
 /** The kinds a Cluster owns; their events wake the Cluster up. */
 const OWNED: ResourceRef[] = [
-  { apiVersion: 'v1', kind: 'Pod', plural: 'pods' },
+  PODS,
   { apiVersion: 'batch/v1', kind: 'Job', plural: 'jobs' },
   { apiVersion: 'v1', kind: 'PersistentVolumeClaim', plural: 'persistentvolumeclaims' },
   { apiVersion: 'v1', kind: 'Service', plural: 'services' },
@@ -259,7 +261,20 @@ class Workers {
       inf.enqueueTo(queue, toCluster);
       return inf;
     });
-    this.#informers = [clusters, ...owned];
+    // Any pod may be selected by a Cluster's podSelectorRefs: the pods no Cluster owns are watched
+    // too, and pod events (ours and those) wake the Clusters whose selectors pick the pod.
+    const otherPods = new Informer<KubernetesObject>({
+      ...common,
+      resource: PODS,
+      labelSelector: { matchExpressions: [{ key: LABELS.cluster, operator: 'DoesNotExist' }] },
+    });
+    const selected = new PodSelectorEvents((namespace) => clusters.list({ namespace }));
+    for (const pods of [otherPods, ...owned.filter((i) => i.resource === PODS)]) {
+      pods.on((event, pod) => {
+        for (const key of selected.clustersToWake(event, pod)) queue.add(key);
+      });
+    }
+    this.#informers = [clusters, ...owned, otherPods];
     await Promise.all(this.#informers.map((i) => i.start()));
     this.#monitor = new PrimaryMonitor({
       clusters,

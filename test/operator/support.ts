@@ -31,6 +31,8 @@ export interface OperatorEnvOptions {
   /** The credentials the operator runs with, set up on the admin's (default: the admin's own). */
   operatorKubeConfig?: (admin: KubeConfig) => Promise<KubeConfig>;
   logger?: Logger;
+  /** How often a healthy Cluster is looked at again without an event (default 1 s). */
+  healthyResyncMs?: number;
 }
 
 export async function startOperatorEnv(opts: OperatorEnvOptions = {}): Promise<OperatorEnv> {
@@ -42,7 +44,7 @@ export async function startOperatorEnv(opts: OperatorEnvOptions = {}): Promise<O
       kubeConfig: opts.operatorKubeConfig === undefined ? kc : await opts.operatorKubeConfig(kc),
       maxConcurrentReconciles: 4,
       pollMs: 300,
-      healthyResyncMs: 1_000,
+      healthyResyncMs: opts.healthyResyncMs ?? 1_000,
       logger: opts.logger ?? componentLogger('controller', {}, { level: quiet }),
     });
     await controller.ready;

@@ -232,7 +232,7 @@ describe('validatePodSelectorRefs', () => {
       name: 'rejects a reference to an undefined selector',
       cluster: refs([app], ['host all all ${podselector:other} md5']),
       expect: [
-        'spec.postgresql.pg_hba[0]: Invalid value: "host all all ${podselector:other} md5": pod selector "other" is not defined in spec.podSelectorRefs',
+        'spec.postgresql.pg_hba[0]: Invalid value: "host all all ${podselector:other} md5": pod selector not found: other',
       ],
     },
     {
@@ -244,6 +244,20 @@ describe('validatePodSelectorRefs', () => {
       name: 'rejects a reference embedded in a field',
       cluster: refs([app], ['host all all x${podselector:app-pods} md5']),
       expect: 1,
+    },
+    {
+      name: 'rejects two references in one rule',
+      cluster: refs([app, monitoring], ['host all all ${podselector:app-pods} ${podselector:monitoring}']),
+      expect: [
+        'spec.postgresql.pg_hba[0]: Invalid value: "host all all ${podselector:app-pods} ${podselector:monitoring}": at most one podselector reference is allowed per line',
+      ],
+    },
+    {
+      name: 'rejects a descriptor type other than podselector',
+      cluster: refs([app], ['host all all ${service:app-pods} md5']),
+      expect: [
+        'spec.postgresql.pg_hba[0]: Invalid value: "host all all ${service:app-pods} md5": unknown descriptor type: service',
+      ],
     },
     {
       name: 'rejects an unterminated reference',

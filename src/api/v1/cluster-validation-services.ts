@@ -120,11 +120,27 @@ export function validatePgFailoverSlots(cluster: Cluster): FieldError[] {
 }
 
 // ---------------------------------------------------------------------------------------------
-// Pod selectors referenced by pg_hba (rule 68). Upstream's texts for this rule were not available
-// to us: the wording below is ours.
+// Pod selectors referenced by pg_hba (rule 68), with upstream's messages (pkg/postgres/hba): one
+// error per rule. The reference must also be a whole field here, and be terminated: upstream would
+// put the address inside a longer field.
 
-const POD_SELECTOR_REFERENCE = /\$\{podselector:([^}]*)\}/g;
+const DESCRIPTOR_REFERENCE = /\$\{([^:}]+):([^}]*)\}/g;
 const POD_SELECTOR_NAME = /^[a-z]([a-z0-9_-]*[a-z0-9])?$/;
+
+function podSelectorRuleError(line: string, defined: ReadonlySet<string>): string | undefined {
+  if (line.replaceAll(DESCRIPTOR_REFERENCE, '').includes('${podselector:')) {
+    return 'malformed ${podselector:NAME} reference';
+  }
+  const fields = line.trim().split(/\s+/);
+  let count = 0;
+  for (const [reference, type, name = ''] of line.matchAll(DESCRIPTOR_REFERENCE)) {
+    if (type !== 'podselector') return `unknown descriptor type: ${type}`;
+    count++;
+    if (!POD_SELECTOR_NAME.test(name) || !defined.has(name)) return `pod selector not found: ${name}`;
+    if (!fields.includes(reference)) return `${reference} must be a whole field of the pg_hba rule`;
+  }
+  return count > 1 ? 'at most one podselector reference is allowed per line' : undefined;
+}
 
 export function validatePodSelectorRefs(cluster: Cluster): FieldError[] {
   const errors: FieldError[] = [];
@@ -137,22 +153,9 @@ export function validatePodSelectorRefs(cluster: Cluster): FieldError[] {
   });
 
   (cluster.spec.postgresql?.pg_hba ?? []).forEach((line, i) => {
-    const at = path('spec', 'postgresql', 'pg_hba').index(i).text;
-    // The reference is replaced by one address per pod: it must be a whole field of the rule.
-    const unterminated = line.replaceAll(POD_SELECTOR_REFERENCE, '').includes('${podselector:');
-    if (unterminated) {
-      errors.push(fieldErr.invalid(at, line, 'malformed ${podselector:NAME} reference'));
-      return;
-    }
-    for (const match of line.matchAll(POD_SELECTOR_REFERENCE)) {
-      const name = match[1] ?? '';
-      const fields = line.trim().split(/\s+/);
-      if (!fields.includes(match[0])) {
-        errors.push(fieldErr.invalid(at, line, `${match[0]} must be a whole field of the pg_hba rule`));
-      } else if (!POD_SELECTOR_NAME.test(name) || !defined.has(name)) {
-        errors.push(fieldErr.invalid(at, line, `pod selector "${name}" is not defined in spec.podSelectorRefs`));
-      }
-    }
+    const error = podSelectorRuleError(line, defined);
+    if (error !== undefined)
+      errors.push(fieldErr.invalid(path('spec', 'postgresql', 'pg_hba').index(i).text, line, error));
   });
   return errors;
 }

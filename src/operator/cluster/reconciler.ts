@@ -21,6 +21,7 @@ import { collectInstanceStates, type InstanceState, primaries, reporting } from 
 import { jobFailureReason } from './job-outcomes.ts';
 import { reconcileVersionLabels, reportMajorVersionChange } from './major-version.ts';
 import { reconcilePdbs } from './pdbs.ts';
+import { resolvePodSelectorRefs } from './pod-selector-refs.ts';
 import { PHASES } from '../../api/v1/cluster-phases.ts';
 import { createMissingPods, deleteTerminatedPods } from './pods.ts';
 import { expandPvcs, markPvcReady } from './pvcs.ts';
@@ -178,7 +179,8 @@ export class ClusterReconciler {
     }
     const resources = await listManagedResources(ctx);
     const states = await collectInstanceStates(ctx, resources.pods);
-    const stored = await writeStatus(ctx.objects, ctx.cluster, observedStatus(ctx, resources, states));
+    const observed = { ...observedStatus(ctx, resources, states), podSelectorRefs: await resolvePodSelectorRefs(ctx) };
+    const stored = await writeStatus(ctx.objects, ctx.cluster, observed);
     ctx.cluster = { ...ctx.cluster, status: stored.status };
     const roleChange = await reconcilePrimary(ctx, states, this.primaryFailures);
     if (roleChange !== undefined) return roleChange;
