@@ -16,7 +16,7 @@ import pg from 'pg';
 import type { Cluster, PodSelectorRefStatus } from '../../src/api/v1/cluster-types.ts';
 import { KubeObjectApi } from '../../src/kube/patch.ts';
 import { applyObject, installCrds } from '../../src/local/apply.ts';
-import { hostPath, podRootDir } from '../../src/local/node/volumes.ts';
+import { hostPath, podRootAlias, podRootDir } from '../../src/local/node/volumes.ts';
 import { componentLogger } from '../../src/log/logger.ts';
 import { type RunningController, startController } from '../../src/operator/controller.ts';
 import { podProcessUser } from '../../src/postgres/os-user.ts';
@@ -38,9 +38,9 @@ import {
 } from './support.ts';
 
 const SAMPLE = 'cluster-example-pod-selector-refs.yaml';
-// A one-letter namespace: the bootstrap job's pod name is long, and its socket path under a
-// temporary data directory must stay within the Unix socket limit of 107 bytes.
-const NS = 'p';
+// The sample's own name and namespace: its pods' socket paths under a temporary data directory
+// would pass the 107-byte limit but for the pods' short roots (podRootAlias).
+const NS = 'default';
 const NAME = 'cluster-example-pod-selector-refs';
 const PASSWORD = 'my-secret-password';
 const PSQL = '/usr/bin/psql';
@@ -49,7 +49,7 @@ const APP_LABELS = { app: 'myapp' };
 /** SQL as the postgres superuser over an instance's Unix socket, as the pod's own user (peer). */
 function superuserSql(env: OperatorEnv, instance: string, sql: string, db = 'postgres'): Promise<string> {
   const user = podProcessUser();
-  const socketDir = hostPath(podRootDir(env.runtime.dir, NS, instance), '/controller/run');
+  const socketDir = hostPath(podRootAlias(podRootDir(env.runtime.dir, NS, instance)), '/controller/run');
   return new Promise((resolve, reject) =>
     execFile(
       PSQL,
