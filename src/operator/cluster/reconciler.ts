@@ -20,6 +20,7 @@ import { collectInstanceStates, type InstanceState, primaries, reporting } from 
 import { jobFailureReason } from './job-outcomes.ts';
 import { reconcilePdbs } from './pdbs.ts';
 import { PHASES } from '../../api/v1/cluster-phases.ts';
+import { SYNC_TOPOLOGY_CONDITION } from '../../api/v1/cluster-validation-postgres.ts';
 import { createMissingPods, deleteTerminatedPods } from './pods.ts';
 import { expandPvcs, markPvcReady } from './pvcs.ts';
 import { reconcileRbac } from './rbac.ts';
@@ -39,6 +40,8 @@ import { removeInstance, sacrificialInstance } from './scale-down.ts';
 import { reconcileSecrets } from './secrets.ts';
 import { reconcileServices } from './services.ts';
 import { observedStatus } from './status.ts';
+import { reconcileConditions } from './status-conditions.ts';
+import { observedTopology, syncTopologyCondition } from './topology.ts';
 import { registerPhase, type StoredCluster, writeStatus } from './status-writer.ts';
 import { unsupportedFeatures, unsupportedMessage } from './unsupported.ts';
 
@@ -169,8 +172,10 @@ export class ClusterReconciler {
     }
     const resources = await listManagedResources(ctx);
     const states = await collectInstanceStates(ctx, resources.pods);
-    const stored = await writeStatus(ctx.objects, ctx.cluster, observedStatus(ctx, resources, states));
+    const topology = await observedTopology(ctx, resources.pods);
+    const stored = await writeStatus(ctx.objects, ctx.cluster, { ...observedStatus(ctx, resources, states), topology });
     ctx.cluster = { ...ctx.cluster, status: stored.status };
+    await reconcileConditions(ctx, { [SYNC_TOPOLOGY_CONDITION]: syncTopologyCondition(ctx.cluster) });
     const roleChange = await reconcilePrimary(ctx, states, this.primaryFailures);
     if (roleChange !== undefined) return roleChange;
     await reconcileRoleLabels(ctx, states);
