@@ -19,6 +19,7 @@ import type { ClusterContext, ReconcilerDeps } from './context.ts';
 import { collectInstanceStates, type InstanceState, primaries, reporting } from './instance-status.ts';
 import { jobFailureReason } from './job-outcomes.ts';
 import { reconcilePdbs } from './pdbs.ts';
+import { reconcilePodMonitor } from './pod-monitor.ts';
 import { PHASES } from '../../api/v1/cluster-phases.ts';
 import { SYNC_TOPOLOGY_CONDITION } from '../../api/v1/cluster-validation-postgres.ts';
 import { createMissingPods, deleteTerminatedPods } from './pods.ts';
@@ -161,6 +162,7 @@ export class ClusterReconciler {
       await reconcileCertificates(ctx);
       await reconcileServices(ctx);
       await reconcilePdbs(ctx);
+      await reconcilePodMonitor(ctx);
       await reconcileFailoverQuorumObject(ctx);
     } catch (err) {
       await registerPhase(ctx.objects, ctx.cluster, PHASES.cannotCreateObjects, apiErrorMessage(err)).catch(
