@@ -25,7 +25,7 @@ export function guardCluster(stored: Cluster): GuardOutcome {
   const cluster = result.object as unknown as Cluster;
   // The webhook checks the podPatch on a stand-in pod (the API layer cannot build pods); upstream's
   // webhook checks it on the real instance pod, which the operator can build.
-  const podPatch = podPatchProblem(cluster, generatedInstancePod(cluster, 1, { role: 'primary' }));
+  const podPatch = podPatchProblem(cluster, () => generatedInstancePod(cluster, 1, { role: 'primary' }));
   if (podPatch !== undefined) return { valid: false, messages: [podPatch] };
   return { valid: true, cluster, specPatch: mergePatchFor(stored.spec, cluster.spec) };
 }

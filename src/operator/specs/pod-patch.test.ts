@@ -52,9 +52,12 @@ describe('cnpg.io/podPatch', () => {
 
   it("reports a patch that does not apply to the real pod with upstream's webhook wording", () => {
     const cluster = patched('[{"op":"remove","path":"/spec/containers/0/volumeMounts/3"}]');
-    assert.equal(podPatchProblem(cluster, generatedInstancePod(cluster, 1, { role: 'primary' })), undefined);
+    assert.equal(
+      podPatchProblem(cluster, () => generatedInstancePod(cluster, 1, { role: 'primary' })),
+      undefined,
+    );
     const bad = patched('[{"op":"replace","path":"/spec/containers/0/volumeMounts/40/name","value":"x"}]');
-    const problem = podPatchProblem(bad, generatedInstancePod(bad, 1, { role: 'primary' }));
+    const problem = podPatchProblem(bad, () => generatedInstancePod(bad, 1, { role: 'primary' }));
     assert.match(
       problem ?? '',
       /^metadata\.annotations\.cnpg\.io\/podPatch: Invalid value: ".*": jsonpatch doesn't apply cleanly to the pod: /,

@@ -46,17 +46,18 @@ export function applyPodPatch(cluster: Cluster, pod: V1Pod): V1Pod {
 }
 
 /**
- * The Cluster's podPatch checked against `pod` (an instance pod as built before the patch), with
+ * The Cluster's podPatch checked against the instance pod `build` makes (before the patch), with
  * upstream's webhook wording: the admission check has only a stand-in pod, the operator has the real
- * one. Undefined when the patch applies or there is none.
+ * one. Undefined when the patch applies or there is none (then no pod is built).
  */
-export function podPatchProblem(cluster: Cluster, pod: V1Pod): string | undefined {
+export function podPatchProblem(cluster: Cluster, build: () => V1Pod): string | undefined {
+  const text = cluster.metadata?.annotations?.[ANNOTATIONS.podPatch];
+  if (text === undefined) return undefined;
   try {
-    applyPodPatch(cluster, pod);
+    applyPodPatch(cluster, build());
     return undefined;
   } catch (err) {
     if (!(err instanceof PodPatchError)) throw err;
-    const text = cluster.metadata?.annotations?.[ANNOTATIONS.podPatch];
     return String(fieldErr.invalid(`metadata.annotations.${ANNOTATIONS.podPatch}`, text, err.detail));
   }
 }
