@@ -8,6 +8,7 @@ import {
   KubernetesObjectApi,
   type KubernetesObject,
   PatchStrategy,
+  type V1APIResourceList,
   type V1ObjectMeta,
 } from '@kubernetes/client-node';
 import { isDeepStrictEqual } from 'node:util';
@@ -74,6 +75,20 @@ export class KubeObjectApi extends KubernetesObjectApi {
   /** PATCH the `/status` subresource of the object named by `obj` with a JSON merge patch. */
   async mergePatchStatus<T extends KubernetesObject>(obj: T, patch: object): Promise<T> {
     return this.#statusRequest(obj, HttpMethod.PATCH, PatchStrategy.MergePatch, patch);
+  }
+
+  /** Whether the API server serves `kind` in `apiVersion` now (discovery, uncached: CRDs come and go). */
+  async serves(apiVersion: string, kind: string): Promise<boolean> {
+    const path = apiVersion.includes('/') ? `/apis/${apiVersion}` : `/api/${apiVersion}`;
+    const request = this.configuration.baseServer.makeRequestContext(path, HttpMethod.GET);
+    request.setHeaderParam('Accept', 'application/json');
+    try {
+      const list = await this.requestPromise<V1APIResourceList>(request, 'V1APIResourceList');
+      return list.resources.some((r) => r.kind === kind);
+    } catch (err) {
+      if (isNotFound(err)) return false;
+      throw err;
+    }
   }
 
   async #statusRequest<T extends KubernetesObject>(
@@ -250,4 +265,21 @@ export async function updateStatus<T extends NamedObject & { status?: unknown }>
       if (!isConflict(err) || attempt >= attempts) throw err;
     }
   }
+}
+
+/**
+ * The JSON merge patch that turns `current` into exactly `desired`: fields only `current` has are
+ * removed (null), objects are diffed key by key, anything else is set whole. undefined when equal.
+ */
+export function replacingMergePatch(current: unknown, desired: unknown): unknown {
+  if (!isPlainObject(desired) || !isPlainObject(current))
+    return covers(current, desired) && covers(desired, current) ? undefined : desired;
+  const patch: Record<string, unknown> = {};
+  for (const key of Object.keys(current)) if (!(key in desired) || desired[key] === undefined) patch[key] = null;
+  for (const [key, want] of Object.entries(desired)) {
+    if (want === undefined) continue;
+    const sub = replacingMergePatch(current[key], want);
+    if (sub !== undefined) patch[key] = sub;
+  }
+  return Object.keys(patch).length > 0 ? patch : undefined;
 }

@@ -6,6 +6,7 @@ import { kindDefinition } from '../api/v1/kinds.ts';
 import { defaultedCluster } from '../api/v1/rule-cases.testkit.ts';
 import { sampleDocuments } from '../../test/support/samples.ts';
 import {
+  crossDomainConstraintSatisfied,
   legacySyncReplicas,
   renderSynchronousStandbyNames,
   type SynchronousStandbyNamesConfig,
@@ -201,6 +202,41 @@ describe('failure-domain keys', () => {
     assert.ok(sync);
     sync.dataDurability = 'required';
     assert.deepEqual(names(cluster), ['pod-2']);
+  });
+});
+
+describe('failure-domain keys with required durability, and whether they are satisfied', () => {
+  const zone = 'topology.kubernetes.io/zone';
+  const cluster = (number: number, zones: Record<string, string> | undefined): Cluster =>
+    fakeCluster(
+      'pod',
+      { method: 'any', number, dataDurability: 'required', podFailureDomainKeys: [zone] },
+      {
+        currentPrimary: 'pod-1',
+        instanceNames: ['pod-1', 'pod-2', 'pod-3'],
+        instancesStatus: { healthy: ['pod-1', 'pod-2', 'pod-3'] },
+        topology: {
+          successfullyExtracted: zones !== undefined,
+          ...(zones
+            ? { instances: Object.fromEntries(Object.entries(zones).map(([p, z]) => [p, { [zone]: z }])) }
+            : {}),
+        },
+      },
+    );
+  const names = (c: Cluster) => synchronousStandbyNamesConfig(c).standbyNames;
+  it('filters when there are as many cross-domain standbys as required', () => {
+    const c = cluster(1, { 'pod-1': 'a', 'pod-2': 'a', 'pod-3': 'b' });
+    assert.deepEqual(names(c), ['pod-3']);
+    assert.equal(crossDomainConstraintSatisfied(c), true);
+  });
+  it('keeps the whole list when fewer cross-domain standbys than required exist (commits must not wait forever)', () => {
+    const c = cluster(2, { 'pod-1': 'a', 'pod-2': 'a', 'pod-3': 'b' });
+    assert.deepEqual(names(c), ['pod-2', 'pod-3', 'pod-1']);
+    assert.equal(crossDomainConstraintSatisfied(c), false);
+  });
+  it('cannot say without a usable topology or without keys', () => {
+    assert.equal(crossDomainConstraintSatisfied(cluster(1, undefined)), undefined);
+    assert.equal(crossDomainConstraintSatisfied(fakeCluster('pod')), undefined);
   });
 });
 

@@ -49,7 +49,7 @@ const capped = (names: string[], max: number | undefined): string[] =>
 
 /** Every known instance, the primary last: commits block until enough of them confirm. */
 function requiredConfig(cluster: Cluster, sync: SynchronousReplicaConfiguration): SynchronousStandbyNamesConfig {
-  const fromCluster = capped(crossDomain(cluster, sortedInstanceNames(cluster)), sync.maxStandbyNamesFromCluster);
+  const fromCluster = capped(crossDomain(cluster, sync, sortedInstanceNames(cluster)), sync.maxStandbyNamesFromCluster);
   let names = [...(sync.standbyNamesPre ?? []), ...fromCluster, ...(sync.standbyNamesPost ?? [])];
   if (names.length === 0) names = [`${cluster.metadata?.name ?? ''}${PLACEHOLDER_SUFFIX}`];
   return { method: keyword(sync), number: sync.number, standbyNames: names };
@@ -57,7 +57,7 @@ function requiredConfig(cluster: Cluster, sync: SynchronousReplicaConfiguration)
 
 /** Only the healthy standbys, and never more required than there are: availability over durability. */
 function preferredConfig(cluster: Cluster, sync: SynchronousReplicaConfiguration): SynchronousStandbyNamesConfig {
-  const names = capped(crossDomain(cluster, sortedHealthyStandbys(cluster)), sync.maxStandbyNamesFromCluster);
+  const names = capped(crossDomain(cluster, sync, sortedHealthyStandbys(cluster)), sync.maxStandbyNamesFromCluster);
   if (names.length === 0) return DISABLED;
   return { method: keyword(sync), number: Math.min(sync.number, names.length), standbyNames: names };
 }
@@ -91,23 +91,52 @@ function sameDomain(primary: Record<string, string>, other: Record<string, strin
 }
 
 /**
- * With failure-domain keys, only the standbys outside the primary's domain. A placement
- * preference, never a reason to block: without usable topology, or when no standby is in another
- * domain, the list stays as it was.
+ * The standbys of `names` outside the primary's failure domain (failure-domain keys); undefined
+ * when no keys are set or the topology cannot be used (not extracted, no entry for the primary).
  */
-function crossDomain(cluster: Cluster, names: string[]): string[] {
+function crossDomainInstances(cluster: Cluster, names: string[]): string[] | undefined {
   const sync = cluster.spec.postgresql?.synchronous;
   const keys = [...(sync?.podFailureDomainKeys ?? []), ...(sync?.nodeFailureDomainKeys ?? [])];
-  if (keys.length === 0) return names;
+  if (keys.length === 0) return undefined;
   const located = primaryTopology(cluster);
-  if (located === undefined) return names;
+  if (located === undefined) return undefined;
   const { topology, primary, labels } = located;
-  const result = names.filter((name) => {
+  return names.filter((name) => {
     if (name === primary) return false;
     const other = topology.instances?.[name];
     return other !== undefined && !sameDomain(labels, other);
   });
-  return result.length === 0 ? names : result;
+}
+
+/**
+ * How many cross-domain standbys the constraint needs: one when durability is preferred (the number
+ * required is capped to the standbys listed), else the whole number, or commits would wait forever.
+ */
+const minimumCrossDomainStandbys = (sync: SynchronousReplicaConfiguration): number =>
+  sync.dataDurability === 'preferred' ? 1 : sync.number;
+
+/**
+ * With failure-domain keys, only the standbys outside the primary's domain. A placement
+ * preference, never a reason to block: without usable topology, or with fewer cross-domain
+ * standbys than the constraint needs, the list stays as it was.
+ */
+function crossDomain(cluster: Cluster, sync: SynchronousReplicaConfiguration, names: string[]): string[] {
+  const result = crossDomainInstances(cluster, names);
+  return result === undefined || result.length < minimumCrossDomainStandbys(sync) ? names : result;
+}
+
+/**
+ * Whether enough electable standbys sit outside the primary's failure domain for the keys to apply
+ * (the same candidates and threshold as synchronous_standby_names); undefined when no keys are set
+ * or the topology cannot be used. The operator reports it as SyncReplicationTopologySatisfied.
+ */
+export function crossDomainConstraintSatisfied(cluster: Cluster): boolean | undefined {
+  const sync = cluster.spec.postgresql?.synchronous;
+  if (sync === undefined) return undefined;
+  const candidates =
+    sync.dataDurability === 'preferred' ? sortedHealthyStandbys(cluster) : sortedInstanceNames(cluster);
+  const result = crossDomainInstances(cluster, candidates);
+  return result === undefined ? undefined : result.length >= minimumCrossDomainStandbys(sync);
 }
 
 /** The extracted topology and the primary's labels in it, when both are known. */

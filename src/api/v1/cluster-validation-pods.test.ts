@@ -3,7 +3,6 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { Cluster, ClusterSpec } from './cluster-types.ts';
 import {
-  applyJsonPatch,
   isReservedEnvironmentVariable,
   labelValueErrors,
   monitoringWarnings,
@@ -434,28 +433,6 @@ describe('validatePodPatchAnnotation', () => {
       validatePodPatchAnnotation(patched('[{"op":"merge","path":"/spec"}]'))[0]?.detail ?? '',
       /Unexpected kind: merge/,
     );
-  });
-});
-
-describe('applyJsonPatch', () => {
-  it('applies the RFC 6902 operations', () => {
-    const doc = { a: [1, 2], b: { c: 'd' } };
-    const out = applyJsonPatch(doc, [
-      { op: 'add', path: '/a/1', value: 9 },
-      { op: 'remove', path: '/a/0' },
-      { op: 'copy', from: '/b/c', path: '/e' },
-      { op: 'move', from: '/b', path: '/f' },
-      { op: 'replace', path: '/f/c', value: 'x' },
-      { op: 'test', path: '/e', value: 'd' },
-      { op: 'add', path: '/a/-1', value: 0 },
-    ]);
-    assert.deepEqual(out, { a: [9, 0, 2], e: 'd', f: { c: 'x' } });
-  });
-  it('fails a test operation that does not match', () => {
-    assert.throws(() => applyJsonPatch({ a: 1 }, [{ op: 'test', path: '/a', value: 2 }]), /test failed/);
-  });
-  it('fails on a missing parent', () => {
-    assert.throws(() => applyJsonPatch({}, [{ op: 'add', path: '/a/b', value: 1 }]), /missing/);
   });
 });
 

@@ -5,6 +5,7 @@
 // paths are upstream's, quirks included (`spec.affinity.toleration`, `spec.postgresql.env`).
 import type { V1LabelSelector } from '@kubernetes/client-node';
 import { LIVENESS_PINGER_ANNOTATION, livenessPingerConfigFromAnnotations } from './cluster-defaults.ts';
+import { applyJsonPatch } from '../json-patch.ts';
 import type { Cluster } from './cluster-types.ts';
 import { annotationOf } from './cluster-validation-postgres.ts';
 import { type FieldError, type FieldPath, fieldErr, path } from './field-error.ts';
@@ -419,121 +420,6 @@ function jsonParse(text: string): Json {
 
 const isObject = (v: Json | undefined): v is { [key: string]: Json } =>
   typeof v === 'object' && v !== null && !Array.isArray(v);
-
-/** RFC 6901 pointer tokens. */
-function pointerTokens(pointer: string): string[] {
-  if (pointer === '') return [];
-  if (!pointer.startsWith('/')) throw new Error(`invalid JSON pointer: ${JSON.stringify(pointer)}`);
-  return pointer
-    .slice(1)
-    .split('/')
-    .map((t) => t.replaceAll('~1', '/').replaceAll('~0', '~'));
-}
-
-/** An array index as json-patch reads it (negative indices count from the end). */
-function arrayIndex(token: string, length: number, forInsert: boolean): number {
-  if (!/^-?\d+$/.test(token)) throw new Error(`invalid array index: ${token}`);
-  let i = Number.parseInt(token, 10);
-  if (i < 0) i += length;
-  const max = forInsert ? length : length - 1;
-  if (i < 0 || i > max) throw new Error(`index out of range: ${token}`);
-  return i;
-}
-
-/** The container of the pointer's last token, and that token. */
-function parentOf(doc: Json, pointer: string, op: string): { parent: Json; key: string } {
-  const tokens = pointerTokens(pointer);
-  const key = tokens.pop();
-  if (key === undefined) throw new Error(`${op} operation does not apply: the root cannot be the target`);
-  let node: Json | undefined = doc;
-  for (const token of tokens) {
-    if (Array.isArray(node)) node = node[arrayIndex(token, node.length, false)];
-    else if (isObject(node) && Object.hasOwn(node, token)) node = node[token];
-    else throw new Error(`${op} operation does not apply: doc is missing path: ${pointer}: missing value`);
-  }
-  if (node === undefined || (!Array.isArray(node) && !isObject(node))) {
-    throw new Error(`${op} operation does not apply: doc is missing path: ${pointer}: missing value`);
-  }
-  return { parent: node, key };
-}
-
-function getAt(doc: Json, pointer: string, op: string): Json {
-  if (pointer === '') return doc;
-  const { parent, key } = parentOf(doc, pointer, op);
-  if (Array.isArray(parent)) return parent[arrayIndex(key, parent.length, false)] as Json;
-  if (isObject(parent) && Object.hasOwn(parent, key)) return parent[key] as Json;
-  throw new Error(`${op} operation does not apply: doc is missing key: ${pointer}: missing value`);
-}
-
-function removeAt(doc: Json, pointer: string, op: string): Json {
-  const { parent, key } = parentOf(doc, pointer, op);
-  if (Array.isArray(parent)) return parent.splice(arrayIndex(key, parent.length, false), 1)[0] as Json;
-  if (isObject(parent) && Object.hasOwn(parent, key)) {
-    const value = parent[key] as Json;
-    delete parent[key];
-    return value;
-  }
-  throw new Error(`${op} operation does not apply: doc is missing key: ${pointer}: missing value`);
-}
-
-function addAt(doc: Json, pointer: string, value: Json, op: string): void {
-  const { parent, key } = parentOf(doc, pointer, op);
-  if (Array.isArray(parent)) {
-    const at = key === '-' ? parent.length : arrayIndex(key, parent.length, true);
-    parent.splice(at, 0, value);
-  } else if (isObject(parent)) {
-    Object.defineProperty(parent, key, { value, enumerable: true, writable: true, configurable: true });
-  }
-}
-
-/** Applies an RFC 6902 JSON patch in place; throws with a json-patch-like message. */
-export function applyJsonPatch(doc: Json, patch: Json): Json {
-  if (!Array.isArray(patch)) throw new Error('a JSON patch must be an array of operations');
-  let result = doc;
-  for (const operation of patch) {
-    if (!isObject(operation)) throw new Error('a JSON patch operation must be an object');
-    const op = operation.op;
-    const target = operation.path;
-    if (typeof op !== 'string') throw new Error('operation missing op field');
-    if (typeof target !== 'string') throw new Error(`${op} operation missing path field`);
-    const value = structuredClone(operation.value ?? null);
-    const from = operation.from;
-    switch (op) {
-      case 'add':
-        if (!Object.hasOwn(operation, 'value')) throw new Error('add operation missing value field');
-        if (target === '') result = value;
-        else addAt(result, target, value, op);
-        break;
-      case 'remove':
-        removeAt(result, target, op);
-        break;
-      case 'replace':
-        if (!Object.hasOwn(operation, 'value')) throw new Error('replace operation missing value field');
-        if (target === '') {
-          result = value;
-        } else {
-          removeAt(result, target, op);
-          addAt(result, target, value, op);
-        }
-        break;
-      case 'move':
-      case 'copy': {
-        if (typeof from !== 'string') throw new Error(`${op} operation missing from field`);
-        const moved = op === 'move' ? removeAt(result, from, op) : structuredClone(getAt(result, from, op));
-        addAt(result, target, moved, op);
-        break;
-      }
-      case 'test':
-        if (JSON.stringify(getAt(result, target, op)) !== JSON.stringify(operation.value ?? null)) {
-          throw new Error(`testing value ${target} failed: test failed`);
-        }
-        break;
-      default:
-        throw new Error(`Unexpected kind: ${op}`);
-    }
-  }
-  return result;
-}
 
 /**
  * Stands in for the instance Pod upstream builds to check the patch (we have no pod builder in

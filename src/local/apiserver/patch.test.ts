@@ -14,27 +14,10 @@ describe('mergePatch (RFC 7386)', () => {
     it(name, () => assert.deepEqual(mergePatch(target, patch), expected));
 });
 
-describe('jsonPatch (RFC 6902)', () => {
+// The operations themselves are tested with the shared implementation (src/api/json-patch.test.ts).
+describe('jsonPatch: failures as API errors', () => {
   const doc = { a: { b: [1, 2] }, c: 'x' };
-  const cases: [string, unknown[], unknown][] = [
-    ['add to an object', [{ op: 'add', path: '/d', value: 1 }], { ...doc, d: 1 }],
-    [
-      'add at an array index and at the end',
-      [
-        { op: 'add', path: '/a/b/0', value: 0 },
-        { op: 'add', path: '/a/b/-', value: 3 },
-      ],
-      { a: { b: [0, 1, 2, 3] }, c: 'x' },
-    ],
-    ['remove', [{ op: 'remove', path: '/c' }], { a: { b: [1, 2] } }],
-    ['replace', [{ op: 'replace', path: '/a/b/1', value: 9 }], { a: { b: [1, 9] }, c: 'x' }],
-    ['move', [{ op: 'move', from: '/c', path: '/d' }], { a: { b: [1, 2] }, d: 'x' }],
-    ['copy', [{ op: 'copy', from: '/c', path: '/a/c' }], { a: { b: [1, 2], c: 'x' }, c: 'x' }],
-    ['escaped pointers', [{ op: 'add', path: '/m~1n~0o', value: 1 }], { ...doc, 'm/n~o': 1 }],
-    ['a passing test', [{ op: 'test', path: '/c', value: 'x' }], doc],
-  ];
-  for (const [name, ops, expected] of cases) it(name, () => assert.deepEqual(jsonPatch(doc, ops), expected));
-
+  it('applies a patch', () => assert.deepEqual(jsonPatch(doc, [{ op: 'remove', path: '/c' }]), { a: { b: [1, 2] } }));
   const failures: [string, unknown, number][] = [
     ['a failing test', [{ op: 'test', path: '/c', value: 'y' }], 422],
     ['replacing a missing path', [{ op: 'replace', path: '/nope', value: 1 }], 400],
@@ -44,17 +27,12 @@ describe('jsonPatch (RFC 6902)', () => {
     ['a body that is not a list', { op: 'add' }, 400],
   ];
   for (const [name, ops, code] of failures) {
-    it(`rejects ${name}`, () =>
+    it(`rejects ${name} with ${code}`, () =>
       assert.throws(
         () => jsonPatch(doc, ops),
         (e: unknown) => e instanceof ApiError && e.code === code,
       ));
   }
-  it('leaves the target untouched', () => {
-    const target = { a: [1] };
-    jsonPatch(target, [{ op: 'add', path: '/a/-', value: 2 }]);
-    assert.deepEqual(target, { a: [1] });
-  });
 });
 
 describe('strategicMergePatch', () => {

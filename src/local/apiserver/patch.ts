@@ -1,6 +1,7 @@
 // The three patch formats of the Kubernetes API: JSON merge patch (RFC 7386), JSON patch (RFC 6902)
 // and strategic merge patch for the built-in kinds, with the directives kubectl sends
 // (`$patch`, `$retainKeys`, `$setElementOrder/<list>`, `$deleteFromPrimitiveList/<list>`).
+import { applyJsonPatch, JsonPatchError } from '../../api/json-patch.ts';
 import { ApiError, apiErrors } from './errors.ts';
 
 type Json = Record<string, unknown>;
@@ -17,132 +18,18 @@ export function mergePatch(target: unknown, patch: unknown): unknown {
   return out;
 }
 
-interface JsonPatchOp {
-  op: string;
-  path: string;
-  from?: string;
-  value?: unknown;
-}
+const REJECTED = 'the server rejected our request due to an error in our request';
 
-function pointer(path: string): string[] {
-  if (path === '') return [];
-  if (!path.startsWith('/')) throw apiErrors.badRequest(`the JSON pointer "${path}" must start with "/"`);
-  return path
-    .slice(1)
-    .split('/')
-    .map((p) => p.replace(/~1/g, '/').replace(/~0/g, '~'));
-}
-
-function parentOf(doc: unknown, parts: string[], path: string): { parent: Json | unknown[]; key: string } {
-  let cur: unknown = doc;
-  for (const p of parts.slice(0, -1)) {
-    if (Array.isArray(cur)) cur = cur[Number(p)];
-    else if (isObject(cur)) cur = cur[p];
-    else cur = undefined;
-    if (cur === undefined)
-      throw apiErrors.badRequest(
-        `the server rejected our request due to an error in our request: doc is missing path: "${path}"`,
-      );
-  }
-  if (!Array.isArray(cur) && !isObject(cur)) throw apiErrors.badRequest(`doc is missing path: "${path}"`);
-  return { parent: cur, key: parts[parts.length - 1] ?? '' };
-}
-
-function getAt(doc: unknown, path: string): unknown {
-  let cur: unknown = doc;
-  for (const p of pointer(path)) {
-    if (Array.isArray(cur)) cur = cur[Number(p)];
-    else if (isObject(cur)) cur = cur[p];
-    else return undefined;
-  }
-  return cur;
-}
-
-function arrayIndex(arr: unknown[], key: string, forInsert: boolean, path: string): number {
-  if (forInsert && key === '-') return arr.length;
-  const i = Number(key);
-  const max = forInsert ? arr.length : arr.length - 1;
-  if (!/^\d+$/.test(key) || i > max)
-    throw apiErrors.badRequest(
-      `the server rejected our request due to an error in our request: index out of range at "${path}"`,
-    );
-  return i;
-}
-
-function addAt(doc: unknown, path: string, value: unknown): unknown {
-  const parts = pointer(path);
-  if (parts.length === 0) return clone(value);
-  const { parent, key } = parentOf(doc, parts, path);
-  if (Array.isArray(parent)) parent.splice(arrayIndex(parent, key, true, path), 0, clone(value));
-  else parent[key] = clone(value);
-  return doc;
-}
-
-function removeAt(doc: unknown, path: string): unknown {
-  const parts = pointer(path);
-  const { parent, key } = parentOf(doc, parts, path);
-  if (Array.isArray(parent)) parent.splice(arrayIndex(parent, key, false, path), 1);
-  else {
-    if (!(key in parent))
-      throw apiErrors.badRequest(
-        `the server rejected our request due to an error in our request: unable to remove nonexistent key: ${key}: missing value`,
-      );
-    delete parent[key];
-  }
-  return doc;
-}
-
+/** RFC 6902 (the shared implementation), its failures as the API server reports them. */
 export function jsonPatch(target: unknown, ops: unknown): unknown {
-  if (!Array.isArray(ops)) throw apiErrors.badRequest('json patch must be an array of operations');
-  let doc = clone(target);
-  for (const raw of ops) {
-    if (!isObject(raw) || typeof raw.op !== 'string' || typeof raw.path !== 'string') {
-      throw apiErrors.badRequest('every json patch operation needs "op" and "path"');
-    }
-    const op = raw as unknown as JsonPatchOp;
-    switch (op.op) {
-      case 'add':
-        doc = addAt(doc, op.path, op.value);
-        break;
-      case 'remove':
-        doc = removeAt(doc, op.path);
-        break;
-      case 'replace':
-        if (getAt(doc, op.path) === undefined) {
-          throw apiErrors.badRequest(
-            `the server rejected our request due to an error in our request: replace operation does not apply: doc is missing key: ${op.path}: missing value`,
-          );
-        }
-        doc = addAt(removeAt(doc, op.path), op.path, op.value);
-        break;
-      case 'move': {
-        const value = getAt(doc, op.from ?? '');
-        if (value === undefined)
-          throw apiErrors.badRequest(`move operation does not apply: doc is missing from path: ${op.from}`);
-        doc = addAt(removeAt(doc, op.from ?? ''), op.path, value);
-        break;
-      }
-      case 'copy': {
-        const value = getAt(doc, op.from ?? '');
-        if (value === undefined)
-          throw apiErrors.badRequest(`copy operation does not apply: doc is missing from path: ${op.from}`);
-        doc = addAt(doc, op.path, value);
-        break;
-      }
-      case 'test':
-        if (JSON.stringify(getAt(doc, op.path)) !== JSON.stringify(op.value)) {
-          throw new ApiError(
-            422,
-            'Invalid',
-            `the server rejected our request due to an error in our request: testing value ${op.path} failed: test failed`,
-          );
-        }
-        break;
-      default:
-        throw apiErrors.badRequest(`unexpected json patch operation "${op.op}"`);
-    }
+  try {
+    return applyJsonPatch(target, ops);
+  } catch (err) {
+    if (!(err instanceof JsonPatchError)) throw err;
+    if (err.failure === 'malformed') throw apiErrors.badRequest(err.message);
+    if (err.failure === 'test') throw new ApiError(422, 'Invalid', `${REJECTED}: ${err.message}`);
+    throw apiErrors.badRequest(`${REJECTED}: ${err.message}`);
   }
-  return doc;
 }
 
 /** How strategic merge patch treats one field (from the Go struct tags of the built-in types). */

@@ -79,6 +79,16 @@ const BUILTINS: BuiltinSpec[] = [
   {
     group: '',
     version: 'v1',
+    kind: 'Node',
+    plural: 'nodes',
+    namespaced: false,
+    shortNames: ['no'],
+    status: true,
+    patchMeta: withMeta({ status: statusConditions }),
+  },
+  {
+    group: '',
+    version: 'v1',
     kind: 'Pod',
     plural: 'pods',
     namespaced: true,

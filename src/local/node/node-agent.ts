@@ -2,6 +2,7 @@
 // machine (a PodWorker per pod), gives each its loopback address, publishes their status, and on
 // deletion stops them with their grace period before the object goes away.
 import { existsSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { arch, platform } from 'node:os';
 import { join } from 'node:path';
 import { CoreV1Api, type KubeConfig, type V1Pod, type V1PodStatus } from '@kubernetes/client-node';
 import type { Logger } from '../../log/logger.ts';
@@ -28,6 +29,9 @@ export interface NodeAgentOptions {
 }
 
 const DEFAULT_GRACE_SECONDS = 30;
+
+/** Node's architecture names as Kubernetes (Go) spells them. */
+const GO_ARCH: Record<string, string> = { x64: 'amd64', arm64: 'arm64', ia32: '386', arm: 'arm' };
 
 /** The one node of the local runtime: pods are bound to it (spec.nodeName) as a scheduler would. */
 export const LOCAL_NODE_NAME = 'cnpg-local';
@@ -56,6 +60,7 @@ export class NodeAgent {
 
   async start(): Promise<void> {
     reapOrphanProcesses(this.#opts.dataDir, this.#log);
+    await this.#register();
     this.#informer = await startInformer<V1Pod>(
       this.#opts.kubeConfig,
       '/api/v1/pods',
@@ -81,6 +86,32 @@ export class NodeAgent {
     this.#workers.clear();
     // No pod runs: the short roots go, so nothing is left in /tmp (a new start links them again).
     removePodRootAliases(this.#opts.dataDir);
+  }
+
+  /**
+   * Registers this node's Node object, as a kubelet does, with the well-known labels a kubelet sets
+   * (what the operator reads for its topology); labels added since (kubectl label) are kept.
+   */
+  async #register(): Promise<void> {
+    try {
+      await this.#core.readNode({ name: LOCAL_NODE_NAME });
+      return;
+    } catch (err) {
+      if (!isNotFound(err)) throw err;
+    }
+    const labels = {
+      'kubernetes.io/hostname': LOCAL_NODE_NAME,
+      'kubernetes.io/os': platform(),
+      'kubernetes.io/arch': GO_ARCH[arch()] ?? arch(),
+    };
+    try {
+      await this.#core.createNode({
+        body: { apiVersion: 'v1', kind: 'Node', metadata: { name: LOCAL_NODE_NAME, labels } },
+      });
+      this.#log.info({ node: LOCAL_NODE_NAME }, 'node registered');
+    } catch (err) {
+      if (apiStatusCode(err) !== 409) throw err;
+    }
   }
 
   #graceOf(pod: V1Pod): number {

@@ -6,6 +6,8 @@ import { admit } from '../../api/v1/admission.ts';
 import type { Cluster } from '../../api/v1/cluster-types.ts';
 import { kindDefinition } from '../../api/v1/kinds.ts';
 import { mergePatchFor } from '../../kube/patch.ts';
+import { podPatchProblem } from '../specs/pod-patch.ts';
+import { generatedInstancePod } from '../specs/pods.ts';
 
 export type GuardOutcome =
   /** The defaulted Cluster, and the spec patch when the stored spec lacks defaults. */
@@ -21,5 +23,9 @@ export function guardCluster(stored: Cluster): GuardOutcome {
     return { valid: false, messages: result.errors.map(String) };
   }
   const cluster = result.object as unknown as Cluster;
+  // The webhook checks the podPatch on a stand-in pod (the API layer cannot build pods); upstream's
+  // webhook checks it on the real instance pod, which the operator can build.
+  const podPatch = podPatchProblem(cluster, () => generatedInstancePod(cluster, 1, { role: 'primary' }));
+  if (podPatch !== undefined) return { valid: false, messages: [podPatch] };
   return { valid: true, cluster, specPatch: mergePatchFor(stored.spec, cluster.spec) };
 }

@@ -21,8 +21,10 @@ import { collectInstanceStates, type InstanceState, primaries, reporting } from 
 import { jobFailureReason } from './job-outcomes.ts';
 import { reconcileVersionLabels, reportMajorVersionChange } from './major-version.ts';
 import { reconcilePdbs } from './pdbs.ts';
+import { reconcilePodMonitor } from './pod-monitor.ts';
 import { resolvePodSelectorRefs } from './pod-selector-refs.ts';
 import { PHASES } from '../../api/v1/cluster-phases.ts';
+import { SYNC_TOPOLOGY_CONDITION } from '../../api/v1/cluster-validation-postgres.ts';
 import { createMissingPods, deleteTerminatedPods } from './pods.ts';
 import { expandPvcs, markPvcReady } from './pvcs.ts';
 import { reconcileRbac } from './rbac.ts';
@@ -42,6 +44,8 @@ import { removeInstance, sacrificialInstance } from './scale-down.ts';
 import { reconcileSecrets } from './secrets.ts';
 import { reconcileServices } from './services.ts';
 import { observedStatus } from './status.ts';
+import { reconcileConditions } from './status-conditions.ts';
+import { observedTopology, syncTopologyCondition } from './topology.ts';
 import { registerPhase, type StoredCluster, writeStatus } from './status-writer.ts';
 import { unsupportedFeatures, unsupportedMessage } from './unsupported.ts';
 
@@ -168,6 +172,7 @@ export class ClusterReconciler {
       await reconcileCertificates(ctx);
       await reconcileServices(ctx);
       await reconcilePdbs(ctx);
+      await reconcilePodMonitor(ctx);
       await reconcileFailoverQuorumObject(ctx);
     } catch (err) {
       await registerPhase(ctx.objects, ctx.cluster, PHASES.cannotCreateObjects, apiErrorMessage(err)).catch(
@@ -179,9 +184,14 @@ export class ClusterReconciler {
     }
     const resources = await listManagedResources(ctx);
     const states = await collectInstanceStates(ctx, resources.pods);
-    const observed = { ...observedStatus(ctx, resources, states), podSelectorRefs: await resolvePodSelectorRefs(ctx) };
+    const observed = {
+      ...observedStatus(ctx, resources, states),
+      podSelectorRefs: await resolvePodSelectorRefs(ctx),
+      topology: await observedTopology(ctx, resources.pods),
+    };
     const stored = await writeStatus(ctx.objects, ctx.cluster, observed);
     ctx.cluster = { ...ctx.cluster, status: stored.status };
+    await reconcileConditions(ctx, { [SYNC_TOPOLOGY_CONDITION]: syncTopologyCondition(ctx.cluster) });
     const roleChange = await reconcilePrimary(ctx, states, this.primaryFailures);
     if (roleChange !== undefined) return roleChange;
     await reconcileRoleLabels(ctx, states);

@@ -38,6 +38,7 @@ import {
   serviceAccountName,
   superuserSecretName,
 } from './names.ts';
+import { applyPodPatch } from './pod-patch.ts';
 
 export const POSTGRES_CONTAINER_NAME = 'postgres';
 export const BOOTSTRAP_CONTAINER_NAME = 'bootstrap-controller';
@@ -365,8 +366,22 @@ export function instancePodLabels(cluster: Cluster, instance: string, role: Inst
   };
 }
 
-/** The Pod of instance `<cluster>-<serial>`, owned by the cluster. */
+/**
+ * The Pod of instance `<cluster>-<serial>`, owned by the cluster, with the `cnpg.io/podPatch`
+ * annotation's patch applied (throws PodPatchError when it does not apply).
+ */
 export function instancePod(cluster: Cluster, serial: number, opts: InstancePodOptions): V1Pod {
+  const pod = applyPodPatch(cluster, generatedInstancePod(cluster, serial, opts));
+  // The spec as generated and patched, so that drift (a changed cluster spec or patch) is found by comparing it.
+  pod.metadata = {
+    ...pod.metadata,
+    annotations: { ...pod.metadata?.annotations, [ANNOTATIONS.podSpec]: JSON.stringify(pod.spec) },
+  };
+  return pod;
+}
+
+/** The instance Pod as the operator generates it, before the podPatch and the spec snapshot. */
+export function generatedInstancePod(cluster: Cluster, serial: number, opts: InstancePodOptions): V1Pod {
   const podName = instanceName(clusterName(cluster), serial);
   const spec: V1PodSpec = {
     hostname: podName,
@@ -383,8 +398,6 @@ export function instancePod(cluster: Cluster, serial: number, opts: InstancePodO
     labels: instancePodLabels(cluster, podName, opts.role),
     annotations: {
       [ANNOTATIONS.nodeSerial]: String(serial),
-      // The spec as generated, so that drift (a changed cluster spec) is found by comparing it.
-      [ANNOTATIONS.podSpec]: JSON.stringify(spec),
     },
   };
   setInheritedDataAndOwnership(metadata, cluster, defaultInheritance(opts));
