@@ -26,6 +26,24 @@ const NAME = 'invalid-example';
 const MESSAGE = 'spec.postgresql.parameters.port: Invalid value: "6000": Can\'t set fixed configuration parameter';
 const quiet = () => componentLogger('test', {}, { level: 'error' });
 
+/** After giving the operator time to (wrongly) create something: no object carries the cluster's label. */
+async function assertNothingCreated(kc: KubeConfig, cluster: string): Promise<void> {
+  await new Promise((r) => setTimeout(r, 1500));
+  const core = kc.makeApiClient(CoreV1Api);
+  const sel = { namespace: 'default', labelSelector: `cnpg.io/cluster=${cluster}` };
+  const counts = await Promise.all([
+    core.listNamespacedPod(sel),
+    core.listNamespacedPersistentVolumeClaim(sel),
+    core.listNamespacedService(sel),
+    core.listNamespacedSecret(sel),
+    kc.makeApiClient(BatchV1Api).listNamespacedJob(sel),
+  ]);
+  assert.deepEqual(
+    counts.map((l) => l.items.length),
+    [0, 0, 0, 0, 0],
+  );
+}
+
 describe('an invalid Cluster that bypassed admission', { timeout: 120_000 }, () => {
   let dir: string;
   let rt: LocalRuntime | undefined;
@@ -97,25 +115,11 @@ describe('an invalid Cluster that bypassed admission', { timeout: 120_000 }, () 
     });
     assert.equal(cluster.status?.phaseReason, MESSAGE);
     assert.equal((cluster.status?.conditions ?? []).find((c) => c.type === 'Ready')?.status, 'False');
-    // Give the operator time to (wrongly) create something, then look.
-    await new Promise((r) => setTimeout(r, 1500));
-    const core = kc.makeApiClient(CoreV1Api);
-    const sel = { namespace: 'default', labelSelector: `cnpg.io/cluster=${NAME}` };
-    const counts = await Promise.all([
-      core.listNamespacedPod(sel),
-      core.listNamespacedPersistentVolumeClaim(sel),
-      core.listNamespacedService(sel),
-      core.listNamespacedSecret(sel),
-      kc.makeApiClient(BatchV1Api).listNamespacedJob(sel),
-    ]);
-    assert.deepEqual(
-      counts.map((l) => l.items.length),
-      [0, 0, 0, 0, 0],
-    );
+    await assertNothingCreated(kc, NAME);
     const roles = await kc.makeApiClient(RbacAuthorizationV1Api).listNamespacedRole({ namespace: 'default' });
     assert.equal(roles.items.length, 0);
     // One Warning Event says why, recorded once however many passes looked at it.
-    const events = await core.listNamespacedEvent({
+    const events = await kc.makeApiClient(CoreV1Api).listNamespacedEvent({
       namespace: 'default',
       fieldSelector: `involvedObject.kind=Cluster,involvedObject.name=${NAME}`,
     });
@@ -165,21 +169,7 @@ describe('an invalid Cluster that bypassed admission', { timeout: 120_000 }, () 
     });
     assert.equal(cluster.status?.phaseReason, unsupportedMessage(unsupportedFeatures(asked)));
     for (const field of fields) assert.ok(cluster.status?.phaseReason?.includes(`${field}: `), field);
-    // Give the operator time to (wrongly) create something, then look.
-    await new Promise((r) => setTimeout(r, 1500));
-    const core = kc.makeApiClient(CoreV1Api);
-    const sel = { namespace: 'default', labelSelector: `cnpg.io/cluster=${name}` };
-    const counts = await Promise.all([
-      core.listNamespacedPod(sel),
-      core.listNamespacedPersistentVolumeClaim(sel),
-      core.listNamespacedService(sel),
-      core.listNamespacedSecret(sel),
-      kc.makeApiClient(BatchV1Api).listNamespacedJob(sel),
-    ]);
-    assert.deepEqual(
-      counts.map((l) => l.items.length),
-      [0, 0, 0, 0, 0],
-    );
+    await assertNothingCreated(kc, name);
   });
 
   it('is rejected by the same guard as a unit', () => {
