@@ -4,6 +4,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { get as httpGet } from 'node:http';
 import { get as httpsGet, type RequestOptions } from 'node:https';
+import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { type Command, Option } from 'commander';
 import { initInstance } from '../instance/bootstrap-initdb.ts';
@@ -16,6 +17,7 @@ import { runInstance } from '../instance/run.ts';
 import { podPath } from '../instance/pod-paths.ts';
 import { CERTIFICATE_FILES, InstanceCertificates } from '../instance/tls.ts';
 import { walArchive } from '../instance/wal-archive.ts';
+import { walRestore } from '../instance/wal-restore.ts';
 
 const DEFAULT_MANAGER_COMMAND = fileURLToPath(new URL('../../bin/cnpg', import.meta.url));
 
@@ -171,13 +173,55 @@ export function registerInstanceCommand(program: Command): void {
 
   instance
     .command('wal-archive')
-    .description("PostgreSQL's archive_command (no-op when the Cluster has no WAL archive)")
+    .description("PostgreSQL's archive_command: upload a WAL file to the Cluster's object store (none: no-op)")
     .requiredOption('--cluster-file <file>', 'the Cluster object')
+    .option('--secrets-root <dir>', 'mounted Secrets referenced by the Cluster: <dir>/<secret>/<key>')
+    .option(
+      '--scratch-dir <dir>',
+      "the instance's scratch directory (spool of segments archived ahead; default /controller)",
+    )
+    .option('--pgdata <dir>', "the data directory (default: the working directory, as PostgreSQL's archiver runs it)")
     .argument('<wal-path>', 'the WAL file PostgreSQL asks to archive (%p)')
-    .action((walPath: string, opts: { clusterFile: string }) =>
+    .action((walPath: string, opts: WalCommandOptions) =>
       guarded(async () => {
-        walArchive(opts.clusterFile, walPath);
+        await walArchive({ ...walCommandPaths(opts, 'wal-archive-spool'), walPath });
         return 0;
       }),
     );
+
+  instance
+    .command('wal-restore')
+    .description("PostgreSQL's restore_command: fetch a WAL file from the Cluster's object store")
+    .requiredOption('--cluster-file <file>', 'the Cluster object')
+    .option('--secrets-root <dir>', 'mounted Secrets referenced by the Cluster: <dir>/<secret>/<key>')
+    .option(
+      '--scratch-dir <dir>',
+      "the instance's scratch directory (spool of prefetched segments; default /controller)",
+    )
+    .option('--pgdata <dir>', 'the data directory (default: the working directory, as PostgreSQL runs it)')
+    .argument('<wal-name>', 'the file PostgreSQL wants (%f)')
+    .argument('<destination>', 'where to write it (%p)')
+    .action((walName: string, destination: string, opts: WalCommandOptions) =>
+      guarded(async () => {
+        await walRestore({ ...walCommandPaths(opts, 'wal-restore-spool'), walName, destination });
+        return 0;
+      }),
+    );
+}
+
+interface WalCommandOptions {
+  clusterFile: string;
+  secretsRoot?: string;
+  scratchDir?: string;
+  pgdata?: string;
+}
+
+/** Paths given as flags are this machine's (as the manager writes them); the default scratch directory is the pod's. */
+function walCommandPaths(opts: WalCommandOptions, spool: string) {
+  return {
+    clusterFile: resolve(opts.clusterFile),
+    secretsRoot: opts.secretsRoot === undefined ? undefined : resolve(opts.secretsRoot),
+    pgdata: resolve(opts.pgdata ?? process.cwd()),
+    spoolDir: join(opts.scratchDir === undefined ? podPath('/controller') : resolve(opts.scratchDir), spool),
+  };
 }

@@ -1,6 +1,7 @@
 // `cnpg instance init`: a new primary data directory from `bootstrap.initdb`. Every input (secrets,
 // SQL references) is read before anything is created; the directory is built aside, configured by
 // a temporary socket-only postmaster, and moved into place only when complete.
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { BootstrapInitDB } from '../api/v1/cluster-types.ts';
 import { initdbArguments, initdbVersionNeeds } from '../postgres/initdb-options.ts';
@@ -11,6 +12,7 @@ import { ensureEmptyTarget, ensureScratchDirectories } from './data-directory.ts
 import { errorMessage, InstanceError } from './errors.ts';
 import { createWorkDirectory, installWorkDirectory, removeStaleWorkDirectories } from './new-data-directory.ts';
 import { writeConfiguration } from './pgdata-config.ts';
+import { CHECK_EMPTY_WAL_ARCHIVE_FILE } from './wal-archive.ts';
 import { Postmaster, waitUntilAccepting } from './postmaster.ts';
 import { streamingReplicaSql, superuserPasswordSql } from './primary-setup.ts';
 import { readBasicAuth, readSqlRefs } from './secrets.ts';
@@ -143,6 +145,8 @@ export async function initInstance(ctx: InstanceContext): Promise<void> {
     if (!(await postmaster.waitForExit(120_000)))
       throw new InstanceError('the temporary instance did not stop within 120s');
     postmaster = undefined;
+    // A new cluster: its first archive_command checks that the WAL archive is empty (wal-archive.ts).
+    writeFileSync(join(work, CHECK_EMPTY_WAL_ARCHIVE_FILE), '');
     installWorkDirectory(work, options.pgdata);
     log.info({ pgdata: options.pgdata }, 'instance initialized');
   } catch (err) {

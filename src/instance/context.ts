@@ -13,7 +13,7 @@ import { type OsUser, podProcessUser } from '../postgres/os-user.ts';
 import { type ClusterSource, clusterSourceFor } from './cluster-source.ts';
 import { errorMessage, InstanceError } from './errors.ts';
 import type { InstanceOptions } from './options.ts';
-import { walArchiveDestination } from './wal-archive.ts';
+import { walArchiveDestination } from './wal-store.ts';
 
 export const LOG_FILE_NAME = 'postgres';
 
@@ -98,7 +98,7 @@ export function configPlacement(ctx: InstanceContext, tlsEnabled: boolean): Conf
     archiveCommand:
       walArchiveDestination(ctx.cluster) === undefined
         ? ':'
-        : `${o.managerCommand} instance wal-archive --cluster-file ${ctx.clusterFileForTools} %p`,
+        : `${o.managerCommand} instance wal-archive --cluster-file ${ctx.clusterFileForTools} --scratch-dir ${o.scratchDir}${o.secretsRoot === undefined ? '' : ` --secrets-root ${o.secretsRoot}`} %p`,
   };
 }
 
