@@ -182,7 +182,11 @@ function loadTablespaces(v: ParsedPyValue): Tablespace[] {
   return v.map((item) => {
     if (!Array.isArray(item) || item.length !== 3) throw new Error('a tablespace is not (name, oid, location)');
     const [name, oid, location] = item;
-    return { name: asString(name ?? null, 'a tablespace name'), oid: Number(oid), location: asString(location ?? null, 'a tablespace location') };
+    return {
+      name: asString(name ?? null, 'a tablespace name'),
+      oid: Number(oid),
+      location: asString(location ?? null, 'a tablespace location'),
+    };
   });
 }
 
@@ -223,7 +227,8 @@ export function parseBackupInfo(text: string, backupId: string): BackupInfo {
           const parsed = parsePyLiteral(value);
           if (name === 'tablespaces') info.tablespaces = loadTablespaces(parsed);
           else if (name === 'backup_label') info.backupLabel = asString(parsed, name);
-          else if (name === 'included_files') info.includedFiles = (parsed as ParsedPyValue[]).map((f) => asString(f, name));
+          else if (name === 'included_files')
+            info.includedFiles = (parsed as ParsedPyValue[]).map((f) => asString(f, name));
           else info.copyStats = parsed as Record<string, PyValue>;
           break;
         }

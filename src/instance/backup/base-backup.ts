@@ -19,7 +19,7 @@ import {
   type BackupInfo,
   backupIdFor,
   formatBackupInfo,
-  parseBarmanTime,
+  pythonUtcTime,
   seconds,
   type Tablespace,
 } from './backup-info.ts';
@@ -127,9 +127,9 @@ async function readMetadata(client: pg.Client): Promise<Metadata> {
     version: Number(settings.version),
     segmentSize: Number(settings.segment_size),
     systemid: settings.systemid as string,
-    configFile: settings.config_file,
-    hbaFile: settings.hba_file,
-    identFile: settings.ident_file,
+    configFile: settings.config_file ?? null,
+    hbaFile: settings.hba_file ?? null,
+    identFile: settings.ident_file ?? null,
     includedFiles: included.rows.map((r) => r.f),
     tablespaces: spaces.rows.map((r) => ({ name: r.name, oid: Number(r.oid), location: r.location })),
     clusterSize: settings.cluster_size === null ? undefined : Number(settings.cluster_size),
@@ -141,13 +141,8 @@ async function readMetadata(client: pg.Client): Promise<Metadata> {
 const NOW_COLUMNS = `to_char(now() AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') AS now_text,
   extract(microseconds FROM now())::bigint % 1000000 AS now_micros`;
 
-const timeOf = (row: { now_text: string; now_micros: string }) => {
-  const date = new Date(row.now_text);
-  const micros = Number(row.now_micros);
-  const iso = date.toISOString();
-  const fraction = micros === 0 ? '' : `.${String(micros).padStart(6, '0')}`;
-  return parseBarmanTime(`${iso.slice(0, 10)} ${iso.slice(11, 19)}${fraction}+00:00`);
-};
+const timeOf = (row: { now_text: string; now_micros: string }) =>
+  pythonUtcTime(new Date(row.now_text), Number(row.now_micros));
 
 /** A promise with its resolvers, to hand the backup label to data.tar's generator. */
 function deferred<T>() {
@@ -284,7 +279,7 @@ async function runBackup(
   const filesDone = deferred<void>();
   const label = deferred<string>();
   let written = 0;
-  const withTotal = async function* (input: AsyncIterable<Buffer>): AsyncGenerator<Buffer> {
+  const withTotal = async function* (input: AsyncIterable<Buffer> | Iterable<Buffer>): AsyncGenerator<Buffer> {
     for await (const chunk of input) {
       written += chunk.length;
       yield chunk;
@@ -361,7 +356,13 @@ async function runBackup(
   info.status = 'DONE';
   await opts.store.put(`${prefix}/backup.info`, Buffer.from(formatBackupInfo(info), 'utf8'), putOptions);
   log.info(
-    { endWal: info.endWal, endLSN: info.endXlog, bytes: info.size, filesBytes: counters.bytes, seconds: copyTime / 1000 },
+    {
+      endWal: info.endWal,
+      endLSN: info.endXlog,
+      bytes: info.size,
+      filesBytes: counters.bytes,
+      seconds: copyTime / 1000,
+    },
     'base backup completed',
   );
   progress('finishing');
@@ -382,4 +383,3 @@ async function recordFailure(opts: BaseBackupOptions, info: BackupInfo, err: unk
     opts.log.error({ err: errorMessage(putErr), backupId: info.backupId }, 'cannot record the failed backup');
   }
 }
-

@@ -22,7 +22,9 @@ function bzip2Stream(): Duplex {
     stderr += chunk;
   });
   const duplex = Duplex.from({ writable: child.stdin, readable: child.stdout });
-  child.on('error', (err) => duplex.destroy(new InstanceError(`cannot run bzip2 to compress the backup: ${err.message}`)));
+  child.on('error', (err) =>
+    duplex.destroy(new InstanceError(`cannot run bzip2 to compress the backup: ${err.message}`)),
+  );
   child.on('exit', (code, signal) => {
     if (code !== 0 && !duplex.destroyed) {
       duplex.destroy(new InstanceError(`bzip2 failed (${signal ?? `exit ${code}`}): ${stderr.trim()}`));

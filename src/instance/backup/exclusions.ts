@@ -69,9 +69,7 @@ export function compileRules(rules: readonly string[]): PathRule[] {
 }
 
 function matches(rules: readonly PathRule[], path: string, isDir: boolean): boolean {
-  return rules.some(
-    (r) => (!r.dirOnly || isDir) && (r.re.test(path) || (!r.anchored && r.suffixRe.test(path))),
-  );
+  return rules.some((r) => (!r.dirOnly || isDir) && (r.re.test(path) || (!r.anchored && r.suffixRe.test(path))));
 }
 
 /** barman's path_allowed: an include match accepts, then an exclude match refuses, else accept. */

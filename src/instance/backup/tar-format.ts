@@ -46,7 +46,8 @@ function splitName(name: string): { prefix: string; name: string } | undefined {
   for (let i = name.indexOf('/'); i >= 0; i = name.indexOf('/', i + 1)) {
     const prefix = name.slice(0, i);
     const rest = name.slice(i + 1);
-    if (Buffer.byteLength(prefix) <= 155 && Buffer.byteLength(rest) <= 100 && rest !== '') return { prefix, name: rest };
+    if (Buffer.byteLength(prefix) <= 155 && Buffer.byteLength(rest) <= 100 && rest !== '')
+      return { prefix, name: rest };
   }
   return undefined;
 }
@@ -58,7 +59,14 @@ function checksum(block: Buffer): void {
   block.write(`${sum.toString(8).padStart(6, '0')}\0 `, 148, 'ascii');
 }
 
-function ustarBlock(e: TarEntry, name: string, prefix: string, linkname: string, typeFlag: string, size: number): {
+function ustarBlock(
+  e: TarEntry,
+  name: string,
+  prefix: string,
+  linkname: string,
+  typeFlag: string,
+  size: number,
+): {
   block: Buffer;
   fits: boolean;
 } {
@@ -107,14 +115,7 @@ export function entryHeader(entry: TarEntry): Buffer {
   if (entry.gid >= 8 ** 7) records += paxRecord('gid', String(entry.gid));
   if (entry.mtime >= 8 ** 11) records += paxRecord('mtime', String(entry.mtime));
   const paxBody = Buffer.from(records, 'utf8');
-  const paxHeader = ustarBlock(
-    { ...entry, mode: 0o644 },
-    '././@PaxHeader',
-    '',
-    '',
-    'x',
-    paxBody.length,
-  ).block;
+  const paxHeader = ustarBlock({ ...entry, mode: 0o644 }, '././@PaxHeader', '', '', 'x', paxBody.length).block;
   // The ustar header keeps what fits; readers take the rest from the pax records.
   // Readers without pax support get an ASCII truncation of the name.
   const short = split ?? { prefix: '', name: name.replace(/[^\x20-\x7e]/g, '_').slice(0, 100) };
