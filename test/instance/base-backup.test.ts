@@ -1,0 +1,327 @@
+// `cnpg instance backup` against a real PostgreSQL 15 and a real MinIO: the backup lands in
+// barman-cloud's layout, a PostgreSQL restored from its tars (and the WAL archived between its
+// begin and end) starts and holds the data, tablespaces included; a backup whose process is
+// killed midway never has a DONE backup.info, and the next one succeeds.
+import assert from 'node:assert/strict';
+import { type ChildProcess, execFileSync, spawn, spawnSync } from 'node:child_process';
+import { chownSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { parseBackupInfo } from '../../src/instance/backup/backup-info.ts';
+import { S3ObjectStore } from '../../src/objectstore/s3-client.ts';
+import { staticCredentials } from '../../src/objectstore/s3-credentials.ts';
+import { CNPG_BIN } from '../support/samples.ts';
+import { makeSandbox, PG_BIN, POD_USER, sleep, waitFor, writeClusterFile, writeMountedObject } from './support.ts';
+
+const sandbox = makeSandbox('base-backup');
+const ACCESS_KEY = 'backup-test';
+const SECRET_KEY = 'backup-test-secret';
+const BUCKET = 'backups';
+const MINIO_PORT = 19_400 + (process.pid % 400);
+const PG_PORT = 25_400 + (process.pid % 400);
+const RESTORE_PORT = PG_PORT + 1;
+const MINIO_BIN = process.env.MINIO_BIN ?? '/root/go/bin/minio';
+
+const pgdata = join(sandbox.root, 'pgdata');
+const tablespaceDir = join(sandbox.root, 'tbs1');
+const walArchive = join(sandbox.root, 'wal-archive');
+const socketDir = join(sandbox.root, 'run');
+const clusterFile = join(sandbox.root, 'cluster.yaml');
+const secretsRoot = join(sandbox.root, 'secrets');
+let minio: ChildProcess | undefined;
+let store: S3ObjectStore;
+
+const asPodUser = POD_USER ? { uid: POD_USER.uid, gid: POD_USER.gid } : {};
+
+function pgTool(tool: string, args: string[], timeout = 120_000): string {
+  const r = spawnSync(join(PG_BIN, tool), args, { encoding: 'utf8', timeout, cwd: '/', ...asPodUser });
+  if (r.status !== 0) throw new Error(`${tool} ${args.join(' ')}: ${r.stderr || r.stdout}`);
+  return r.stdout;
+}
+
+const psql = (port: number, sql: string) =>
+  pgTool('psql', [
+    '-X',
+    '-A',
+    '-t',
+    '-q',
+    '-v',
+    'ON_ERROR_STOP=1',
+    '-h',
+    socketDir,
+    '-p',
+    String(port),
+    '-d',
+    'postgres',
+    '-c',
+    sql,
+  ]).trim();
+
+function ownedDir(path: string): void {
+  mkdirSync(path, { recursive: true, mode: 0o700 });
+  if (POD_USER) chownSync(path, POD_USER.uid, POD_USER.gid);
+}
+
+function backup(args: string[] = []) {
+  return spawnSync(
+    CNPG_BIN,
+    [
+      'instance',
+      'backup',
+      '--pgdata',
+      pgdata,
+      '--pod-name',
+      'pg-1',
+      '--cluster-file',
+      clusterFile,
+      '--socket-dir',
+      socketDir,
+      '--pg-port',
+      String(PG_PORT),
+      '--secrets-root',
+      secretsRoot,
+      '--scratch-dir',
+      join(sandbox.root, 'scratch'),
+      ...args,
+    ],
+    { encoding: 'utf8', timeout: 300_000 },
+  );
+}
+
+async function text(key: string): Promise<string> {
+  const chunks: Buffer[] = [];
+  for await (const c of await store.get(key)) chunks.push(c as Buffer);
+  return Buffer.concat(chunks).toString('utf8');
+}
+
+async function download(key: string, file: string): Promise<void> {
+  const chunks: Buffer[] = [];
+  for await (const c of await store.get(key)) chunks.push(c as Buffer);
+  writeFileSync(file, Buffer.concat(chunks));
+}
+
+before(async () => {
+  mkdirSync(join(sandbox.root, 'minio'));
+  minio = spawn(MINIO_BIN, ['server', join(sandbox.root, 'minio'), '--address', `127.0.0.1:${MINIO_PORT}`, '--quiet'], {
+    env: { ...process.env, MINIO_ROOT_USER: ACCESS_KEY, MINIO_ROOT_PASSWORD: SECRET_KEY },
+    stdio: 'ignore',
+  });
+  store = new S3ObjectStore({
+    bucket: BUCKET,
+    region: 'us-east-1',
+    credentials: staticCredentials({ accessKeyId: ACCESS_KEY, secretAccessKey: SECRET_KEY }),
+    endpointURL: `http://127.0.0.1:${MINIO_PORT}`,
+  });
+  await waitFor('MinIO', async () => ((await store.createBucket().then(() => true)) ? true : undefined), 60_000);
+
+  writeMountedObject(join(secretsRoot, 'minio'), { ACCESS_KEY_ID: ACCESS_KEY, ACCESS_SECRET_KEY: SECRET_KEY });
+  writeClusterFile(clusterFile, {
+    apiVersion: 'postgresql.cnpg.io/v1',
+    kind: 'Cluster',
+    metadata: { name: 'pg', namespace: 'default' },
+    spec: {
+      instances: 1,
+      storage: { size: '1Gi' },
+      backup: {
+        barmanObjectStore: {
+          destinationPath: `s3://${BUCKET}/cluster`,
+          endpointURL: `http://127.0.0.1:${MINIO_PORT}`,
+          s3Credentials: {
+            accessKeyId: { name: 'minio', key: 'ACCESS_KEY_ID' },
+            secretAccessKey: { name: 'minio', key: 'ACCESS_SECRET_KEY' },
+          },
+          data: { compression: 'gzip', immediateCheckpoint: true },
+        },
+      },
+    },
+  });
+
+  for (const d of [pgdata, tablespaceDir, walArchive, socketDir]) ownedDir(d);
+  pgTool('initdb', ['-D', pgdata, '-U', 'postgres', '--no-sync', '-A', 'trust']);
+  writeFileSync(
+    join(pgdata, 'postgresql.auto.conf'),
+    [
+      `port = ${PG_PORT}`,
+      `unix_socket_directories = '${socketDir}'`,
+      "listen_addresses = ''",
+      'shared_buffers = 16MB',
+      'archive_mode = on',
+      `archive_command = 'cp %p ${walArchive}/%f'`,
+      'wal_level = replica',
+    ].join('\n'),
+  );
+  pgTool('pg_ctl', ['-D', pgdata, '-w', '-l', join(socketDir, 'pg.log'), 'start']);
+  psql(PG_PORT, `CREATE TABLESPACE tbs1 LOCATION '${tablespaceDir}'`);
+  psql(PG_PORT, 'CREATE TABLE kept AS SELECT g AS id, md5(g::text) AS v FROM generate_series(1, 100000) g');
+  psql(PG_PORT, 'CREATE TABLE in_tbs TABLESPACE tbs1 AS SELECT g AS id FROM generate_series(1, 5000) g');
+});
+
+after(async () => {
+  for (const dir of [pgdata, join(sandbox.root, 'restored')]) {
+    spawnSync(join(PG_BIN, 'pg_ctl'), ['-D', dir, '-m', 'immediate', 'stop'], { cwd: '/', ...asPodUser });
+  }
+  minio?.kill('SIGKILL');
+  await sandbox.dispose();
+});
+
+describe('cnpg instance backup', () => {
+  let backupId: string;
+
+  it("writes a DONE backup in barman-cloud's layout, listed by backup-list", async () => {
+    const r = backup(['--backup-name', 'first']);
+    assert.equal(r.status, 0, r.stderr);
+    const result = JSON.parse(r.stdout.trim().split('\n').at(-1) as string) as Record<string, unknown>;
+    backupId = result.backup_id as string;
+    assert.match(backupId, /^\d{8}T\d{6}$/);
+    assert.equal(result.status, 'DONE');
+    assert.equal(result.backup_name, 'first');
+
+    const prefix = `cluster/pg/base/${backupId}`;
+    const { objects } = await store.list(`${prefix}/`);
+    const oid = psql(PG_PORT, "SELECT oid FROM pg_tablespace WHERE spcname = 'tbs1'");
+    assert.deepEqual(objects.map((o) => o.key).sort(), [
+      `${prefix}/${oid}.tar.gz`,
+      `${prefix}/backup.info`,
+      `${prefix}/data.tar.gz`,
+    ]);
+    const info = parseBackupInfo(await text(`${prefix}/backup.info`), backupId);
+    assert.equal(info.status, 'DONE');
+    assert.equal(info.serverName, 'cloud');
+    assert.equal(info.systemid, psql(PG_PORT, 'SELECT system_identifier FROM pg_control_system()'));
+    assert.equal(info.version, Number(psql(PG_PORT, 'SHOW server_version_num')));
+    assert.deepEqual(info.tablespaces, [{ name: 'tbs1', oid: Number(oid), location: tablespaceDir }]);
+    assert.match(
+      info.backupLabel ?? '',
+      new RegExp(`^START WAL LOCATION: ${info.beginXlog} \\(file ${info.beginWal}\\)`),
+    );
+    assert.ok((info.size ?? 0) > 0);
+
+    const list = spawnSync(
+      CNPG_BIN,
+      [
+        'instance',
+        'backup-list',
+        '--pgdata',
+        pgdata,
+        '--pod-name',
+        'pg-1',
+        '--cluster-file',
+        clusterFile,
+        '--secrets-root',
+        secretsRoot,
+      ],
+      { encoding: 'utf8', timeout: 60_000 },
+    );
+    assert.equal(list.status, 0, list.stderr);
+    const listed = (
+      JSON.parse(list.stdout.trim().split('\n').at(-1) as string) as { backups_list: Record<string, unknown>[] }
+    ).backups_list;
+    assert.deepEqual(
+      listed.map((b) => [b.backup_id, b.status, b.backup_name, b.begin_wal, b.end_wal]),
+      [[backupId, 'DONE', 'first', info.beginWal, info.endWal]],
+    );
+  });
+
+  it('restores into a PostgreSQL that starts and holds the data, with its tablespace', async () => {
+    const restored = join(sandbox.root, 'restored');
+    const restoredTbs = join(sandbox.root, 'restored-tbs');
+    ownedDir(restored);
+    ownedDir(restoredTbs);
+    const prefix = `cluster/pg/base/${backupId}`;
+    const oid = psql(PG_PORT, "SELECT oid FROM pg_tablespace WHERE spcname = 'tbs1'");
+    const asUser = POD_USER ? ['--owner', String(POD_USER.uid), '--group', String(POD_USER.gid)] : [];
+    await download(`${prefix}/data.tar.gz`, join(sandbox.root, 'data.tar.gz'));
+    await download(`${prefix}/${oid}.tar.gz`, join(sandbox.root, 'tbs.tar.gz'));
+    execFileSync('tar', ['-xzf', join(sandbox.root, 'data.tar.gz'), '-C', restored, ...asUser]);
+    execFileSync('tar', ['-xzf', join(sandbox.root, 'tbs.tar.gz'), '-C', restoredTbs, ...asUser]);
+    // As barman-cloud-restore: the tablespace link from backup.info, then recovery from the archive.
+    execFileSync('ln', ['-s', restoredTbs, join(restored, 'pg_tblspc', oid)]);
+    assert.match(readFileSync(join(restored, 'backup_label'), 'utf8'), /^START WAL LOCATION/);
+    writeFileSync(
+      join(restored, 'postgresql.auto.conf'),
+      [
+        `port = ${RESTORE_PORT}`,
+        `unix_socket_directories = '${socketDir}'`,
+        "listen_addresses = ''",
+        'shared_buffers = 16MB',
+        'archive_mode = off',
+        `restore_command = 'cp ${walArchive}/%f %p'`,
+        "recovery_target = 'immediate'",
+        "recovery_target_action = 'promote'",
+      ].join('\n'),
+    );
+    writeFileSync(join(restored, 'recovery.signal'), '');
+    if (POD_USER) execFileSync('chown', ['-R', `${POD_USER.uid}:${POD_USER.gid}`, restored]);
+    pgTool('pg_ctl', ['-D', restored, '-w', '-t', '120', '-l', join(socketDir, 'restored.log'), 'start']);
+    await waitFor('the restored instance to promote', () =>
+      psql(RESTORE_PORT, 'SELECT pg_is_in_recovery()') === 'f' ? true : undefined,
+    );
+    assert.equal(psql(RESTORE_PORT, 'SELECT count(*) FROM kept'), '100000');
+    assert.equal(
+      psql(RESTORE_PORT, "SELECT md5(string_agg(v, ',' ORDER BY id)) FROM kept"),
+      psql(PG_PORT, "SELECT md5(string_agg(v, ',' ORDER BY id)) FROM kept"),
+    );
+    assert.equal(psql(RESTORE_PORT, 'SELECT sum(id) FROM in_tbs'), String((5000 * 5001) / 2));
+    pgTool('pg_ctl', ['-D', restored, '-m', 'fast', 'stop']);
+  });
+
+  it('leaves no DONE backup.info when killed midway, and the next backup succeeds', async () => {
+    // Enough data that the copy takes a while, even unloaded.
+    psql(
+      PG_PORT,
+      'CREATE TABLE bulk AS SELECT g AS id, md5(g::text) || md5((g + 1)::text) AS v FROM generate_series(1, 2000000) g',
+    );
+    const child = spawn(
+      CNPG_BIN,
+      [
+        'instance',
+        'backup',
+        '--pgdata',
+        pgdata,
+        '--pod-name',
+        'pg-1',
+        '--cluster-file',
+        clusterFile,
+        '--socket-dir',
+        socketDir,
+        '--pg-port',
+        String(PG_PORT),
+        '--secrets-root',
+        secretsRoot,
+        '--scratch-dir',
+        join(sandbox.root, 'scratch'),
+      ],
+      { stdio: ['ignore', 'pipe', 'pipe'] },
+    );
+    let out = '';
+    child.stdout?.setEncoding('utf8').on('data', (c: string) => {
+      out += c;
+    });
+    const exited = new Promise((resolve) => child.on('exit', resolve));
+    await waitFor(
+      'the backup to start copying',
+      () => (out.includes('base backup started') ? true : undefined),
+      120_000,
+    );
+    await sleep(300);
+    child.kill('SIGKILL');
+    await exited;
+    assert.doesNotMatch(out, /base backup completed/, 'the backup finished before it could be killed');
+    const killedId = /"backupId":"(\d{8}T\d{6})"/.exec(out)?.[1] as string;
+    assert.ok(killedId);
+    const keys = (await store.list(`cluster/pg/base/${killedId}/`)).objects.map((o) => o.key);
+    assert.ok(!keys.some((k) => k.endsWith('backup.info')), `a killed backup has no backup.info: ${keys.join(', ')}`);
+    // PostgreSQL forgot the backup with its session.
+    await waitFor('the killed session to end', () =>
+      psql(PG_PORT, "SELECT count(*) FROM pg_stat_activity WHERE application_name = 'barman_cloud_backup'") === '0'
+        ? true
+        : undefined,
+    );
+    await sleep(1000); // backup ids are seconds: the next must not reuse the killed one's.
+    const next = backup();
+    assert.equal(next.status, 0, next.stderr);
+    const nextId = (JSON.parse(next.stdout.trim().split('\n').at(-1) as string) as { backup_id: string }).backup_id;
+    const info = parseBackupInfo(await text(`cluster/pg/base/${nextId}/backup.info`), nextId);
+    assert.equal(info.status, 'DONE');
+  });
+});
