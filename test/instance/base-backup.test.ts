@@ -4,7 +4,7 @@
 // killed midway never has a DONE backup.info, and the next one succeeds.
 import assert from 'node:assert/strict';
 import { type ChildProcess, execFileSync, spawn, spawnSync } from 'node:child_process';
-import { chownSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { chownSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { parseBackupInfo } from '../../src/instance/backup/backup-info.ts';
@@ -20,6 +20,7 @@ const BUCKET = 'backups';
 const MINIO_PORT = 19_400 + (process.pid % 400);
 const PG_PORT = 25_400 + (process.pid % 400);
 const RESTORE_PORT = PG_PORT + 1;
+const STANDBY_PORT = PG_PORT + 2;
 const MINIO_BIN = process.env.MINIO_BIN ?? '/root/go/bin/minio';
 
 const pgdata = join(sandbox.root, 'pgdata');
@@ -62,14 +63,14 @@ function ownedDir(path: string): void {
   if (POD_USER) chownSync(path, POD_USER.uid, POD_USER.gid);
 }
 
-function backup(args: string[] = []) {
+function backup(args: string[] = [], target = { pgdata, port: PG_PORT }) {
   return spawnSync(
     CNPG_BIN,
     [
       'instance',
       'backup',
       '--pgdata',
-      pgdata,
+      target.pgdata,
       '--pod-name',
       'pg-1',
       '--cluster-file',
@@ -77,7 +78,7 @@ function backup(args: string[] = []) {
       '--socket-dir',
       socketDir,
       '--pg-port',
-      String(PG_PORT),
+      String(target.port),
       '--secrets-root',
       secretsRoot,
       '--scratch-dir',
@@ -148,6 +149,7 @@ before(async () => {
       'archive_mode = on',
       `archive_command = 'cp %p ${walArchive}/%f'`,
       'wal_level = replica',
+      '',
     ].join('\n'),
   );
   pgTool('pg_ctl', ['-D', pgdata, '-w', '-l', join(socketDir, 'pg.log'), 'start']);
@@ -157,12 +159,59 @@ before(async () => {
 });
 
 after(async () => {
-  for (const dir of [pgdata, join(sandbox.root, 'restored')]) {
+  for (const dir of ['pgdata', 'standby', 'restored', 'restored-from-standby'].map((d) => join(sandbox.root, d))) {
     spawnSync(join(PG_BIN, 'pg_ctl'), ['-D', dir, '-m', 'immediate', 'stop'], { cwd: '/', ...asPodUser });
   }
   minio?.kill('SIGKILL');
   await sandbox.dispose();
 });
+
+/** Restores a backup as barman-cloud-restore would, recovers it from the WAL archive, checks the data. */
+async function restoreAndCheck(backupId: string, name: string, rows = 100000): Promise<void> {
+  const restored = join(sandbox.root, name);
+  const restoredTbs = join(sandbox.root, `${name}-tbs`);
+  ownedDir(restored);
+  ownedDir(restoredTbs);
+  const prefix = `cluster/pg/base/${backupId}`;
+  const oid = psql(PG_PORT, "SELECT oid FROM pg_tablespace WHERE spcname = 'tbs1'");
+  const asUser = POD_USER ? ['--owner', String(POD_USER.uid), '--group', String(POD_USER.gid)] : [];
+  await download(`${prefix}/data.tar.gz`, join(sandbox.root, `${name}-data.tar.gz`));
+  await download(`${prefix}/${oid}.tar.gz`, join(sandbox.root, `${name}-tbs.tar.gz`));
+  execFileSync('tar', ['-xzf', join(sandbox.root, `${name}-data.tar.gz`), '-C', restored, ...asUser]);
+  execFileSync('tar', ['-xzf', join(sandbox.root, `${name}-tbs.tar.gz`), '-C', restoredTbs, ...asUser]);
+  // As barman-cloud-restore: the tablespace link from backup.info, then recovery from the archive.
+  execFileSync('ln', ['-s', restoredTbs, join(restored, 'pg_tblspc', oid)]);
+  assert.match(readFileSync(join(restored, 'backup_label'), 'utf8'), /^START WAL LOCATION/);
+  writeFileSync(
+    join(restored, 'postgresql.auto.conf'),
+    [
+      `port = ${RESTORE_PORT}`,
+      `unix_socket_directories = '${socketDir}'`,
+      "listen_addresses = ''",
+      'shared_buffers = 16MB',
+      'archive_mode = off',
+      `restore_command = 'cp ${walArchive}/%f %p'`,
+      "recovery_target = 'immediate'",
+      "recovery_target_action = 'promote'",
+    ].join('\n'),
+  );
+  writeFileSync(join(restored, 'recovery.signal'), '');
+  if (POD_USER) execFileSync('chown', ['-R', `${POD_USER.uid}:${POD_USER.gid}`, restored]);
+  pgTool('pg_ctl', ['-D', restored, '-w', '-t', '120', '-l', join(socketDir, `${name}.log`), 'start']);
+  try {
+    await waitFor('the restored instance to promote', () =>
+      psql(RESTORE_PORT, 'SELECT pg_is_in_recovery()') === 'f' ? true : undefined,
+    );
+    assert.equal(psql(RESTORE_PORT, 'SELECT count(*) FROM kept'), String(rows));
+    assert.equal(
+      psql(RESTORE_PORT, `SELECT md5(string_agg(v, ',' ORDER BY id)) FROM kept WHERE id <= ${rows}`),
+      psql(PG_PORT, `SELECT md5(string_agg(v, ',' ORDER BY id)) FROM kept WHERE id <= ${rows}`),
+    );
+    assert.equal(psql(RESTORE_PORT, 'SELECT sum(id) FROM in_tbs'), String((5000 * 5001) / 2));
+  } finally {
+    pgTool('pg_ctl', ['-D', restored, '-m', 'fast', 'stop']);
+  }
+}
 
 describe('cnpg instance backup', () => {
   let backupId: string;
@@ -223,46 +272,53 @@ describe('cnpg instance backup', () => {
   });
 
   it('restores into a PostgreSQL that starts and holds the data, with its tablespace', async () => {
-    const restored = join(sandbox.root, 'restored');
-    const restoredTbs = join(sandbox.root, 'restored-tbs');
-    ownedDir(restored);
-    ownedDir(restoredTbs);
-    const prefix = `cluster/pg/base/${backupId}`;
-    const oid = psql(PG_PORT, "SELECT oid FROM pg_tablespace WHERE spcname = 'tbs1'");
-    const asUser = POD_USER ? ['--owner', String(POD_USER.uid), '--group', String(POD_USER.gid)] : [];
-    await download(`${prefix}/data.tar.gz`, join(sandbox.root, 'data.tar.gz'));
-    await download(`${prefix}/${oid}.tar.gz`, join(sandbox.root, 'tbs.tar.gz'));
-    execFileSync('tar', ['-xzf', join(sandbox.root, 'data.tar.gz'), '-C', restored, ...asUser]);
-    execFileSync('tar', ['-xzf', join(sandbox.root, 'tbs.tar.gz'), '-C', restoredTbs, ...asUser]);
-    // As barman-cloud-restore: the tablespace link from backup.info, then recovery from the archive.
-    execFileSync('ln', ['-s', restoredTbs, join(restored, 'pg_tblspc', oid)]);
-    assert.match(readFileSync(join(restored, 'backup_label'), 'utf8'), /^START WAL LOCATION/);
+    await restoreAndCheck(backupId, 'restored');
+  });
+
+  it('backs up a standby, restorable once the primary archived past its end', async () => {
+    const standby = join(sandbox.root, 'standby');
+    const standbyTbs = join(sandbox.root, 'standby-tbs');
+    ownedDir(standby);
+    ownedDir(standbyTbs);
+    pgTool('pg_basebackup', [
+      '-D',
+      standby,
+      '-h',
+      socketDir,
+      '-p',
+      String(PG_PORT),
+      '-U',
+      'postgres',
+      '-R',
+      '-X',
+      'stream',
+      '-T',
+      `${tablespaceDir}=${standbyTbs}`,
+    ]);
     writeFileSync(
-      join(restored, 'postgresql.auto.conf'),
-      [
-        `port = ${RESTORE_PORT}`,
-        `unix_socket_directories = '${socketDir}'`,
-        "listen_addresses = ''",
-        'shared_buffers = 16MB',
-        'archive_mode = off',
-        `restore_command = 'cp ${walArchive}/%f %p'`,
-        "recovery_target = 'immediate'",
-        "recovery_target_action = 'promote'",
-      ].join('\n'),
+      join(standby, 'postgresql.auto.conf'),
+      `${readFileSync(join(standby, 'postgresql.auto.conf'), 'utf8')}\nport = ${STANDBY_PORT}\n`,
     );
-    writeFileSync(join(restored, 'recovery.signal'), '');
-    if (POD_USER) execFileSync('chown', ['-R', `${POD_USER.uid}:${POD_USER.gid}`, restored]);
-    pgTool('pg_ctl', ['-D', restored, '-w', '-t', '120', '-l', join(socketDir, 'restored.log'), 'start']);
-    await waitFor('the restored instance to promote', () =>
-      psql(RESTORE_PORT, 'SELECT pg_is_in_recovery()') === 'f' ? true : undefined,
+    pgTool('pg_ctl', ['-D', standby, '-w', '-l', join(socketDir, 'standby.log'), 'start']);
+    psql(PG_PORT, 'INSERT INTO kept SELECT g, md5(g::text) FROM generate_series(100001, 100100) g');
+    const lsn = psql(PG_PORT, 'SELECT pg_current_wal_lsn()');
+    await waitFor('the standby to replay', () =>
+      psql(STANDBY_PORT, `SELECT pg_last_wal_replay_lsn() >= '${lsn}'`) === 't' ? true : undefined,
     );
-    assert.equal(psql(RESTORE_PORT, 'SELECT count(*) FROM kept'), '100000');
-    assert.equal(
-      psql(RESTORE_PORT, "SELECT md5(string_agg(v, ',' ORDER BY id)) FROM kept"),
-      psql(PG_PORT, "SELECT md5(string_agg(v, ',' ORDER BY id)) FROM kept"),
+    const r = backup(['--backup-name', 'from-standby'], { pgdata: standby, port: STANDBY_PORT });
+    assert.equal(r.status, 0, r.stderr);
+    const id = (JSON.parse(r.stdout.trim().split('\n').at(-1) as string) as { backup_id: string }).backup_id;
+    const info = parseBackupInfo(await text(`cluster/pg/base/${id}/backup.info`), id);
+    assert.equal(info.status, 'DONE');
+    assert.match(info.backupLabel ?? '', /BACKUP FROM: standby/);
+    assert.equal(info.pgdata, standby);
+    // The primary archives the segment holding the backup's end.
+    psql(PG_PORT, 'SELECT pg_switch_wal()');
+    await waitFor(`${info.endWal} in the archive`, () =>
+      existsSync(join(walArchive, info.endWal as string)) ? true : undefined,
     );
-    assert.equal(psql(RESTORE_PORT, 'SELECT sum(id) FROM in_tbs'), String((5000 * 5001) / 2));
-    pgTool('pg_ctl', ['-D', restored, '-m', 'fast', 'stop']);
+    pgTool('pg_ctl', ['-D', standby, '-m', 'fast', 'stop']);
+    await restoreAndCheck(id, 'restored-from-standby', 100100);
   });
 
   it('leaves no DONE backup.info when killed midway, and the next backup succeeds', async () => {
