@@ -1,36 +1,35 @@
-// `cnpg instance backup` against a real PostgreSQL 15 and a real MinIO: the backup lands in
-// barman-cloud's layout, a PostgreSQL restored from its tars (and the WAL archived between its
-// begin and end) starts and holds the data, tablespaces included; a backup whose process is
-// killed midway never has a DONE backup.info, and the next one succeeds.
+// `cnpg instance backup` against a real PostgreSQL 15, a real MinIO and the real barman-cloud
+// tools (WAL archived by barman-cloud-wal-archive): our backup lands in barman-cloud's layout, is
+// listed by barman-cloud-backup-list with the fields our listing gives, and barman-cloud-restore
+// plus barman-cloud-wal-restore make a PostgreSQL that starts and holds the data (tablespace
+// included, from a primary and from a standby); a backup killed midway never has a backup.info
+// and the next one succeeds; a backup barman-cloud-backup wrote is listed by ours as by barman.
 import assert from 'node:assert/strict';
-import { type ChildProcess, execFileSync, spawn, spawnSync } from 'node:child_process';
-import { chownSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { execFileSync, spawn, spawnSync } from 'node:child_process';
+import { chownSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { parseBackupInfo } from '../../src/instance/backup/backup-info.ts';
 import { S3ObjectStore } from '../../src/objectstore/s3-client.ts';
 import { staticCredentials } from '../../src/objectstore/s3-credentials.ts';
+import { BARMAN_VENV, type ObjectStore, runBarmanCloud, startObjectStore } from '../support/object-store.ts';
 import { CNPG_BIN } from '../support/samples.ts';
 import { makeSandbox, PG_BIN, POD_USER, sleep, waitFor, writeClusterFile, writeMountedObject } from './support.ts';
 
 const sandbox = makeSandbox('base-backup');
-const ACCESS_KEY = 'backup-test';
-const SECRET_KEY = 'backup-test-secret';
-const BUCKET = 'backups';
-const MINIO_PORT = 19_400 + (process.pid % 400);
 const PG_PORT = 25_400 + (process.pid % 400);
 const RESTORE_PORT = PG_PORT + 1;
 const STANDBY_PORT = PG_PORT + 2;
-const MINIO_BIN = process.env.MINIO_BIN ?? '/root/go/bin/minio';
+const SERVER = 'pg';
 
 const pgdata = join(sandbox.root, 'pgdata');
 const tablespaceDir = join(sandbox.root, 'tbs1');
-const walArchive = join(sandbox.root, 'wal-archive');
 const socketDir = join(sandbox.root, 'run');
 const clusterFile = join(sandbox.root, 'cluster.yaml');
 const secretsRoot = join(sandbox.root, 'secrets');
-let minio: ChildProcess | undefined;
+let minio: ObjectStore;
 let store: S3ObjectStore;
+let destination: string;
 
 const asPodUser = POD_USER ? { uid: POD_USER.uid, gid: POD_USER.gid } : {};
 
@@ -95,27 +94,34 @@ async function text(key: string): Promise<string> {
   return Buffer.concat(chunks).toString('utf8');
 }
 
-async function download(key: string, file: string): Promise<void> {
-  const chunks: Buffer[] = [];
-  for await (const c of await store.get(key)) chunks.push(c as Buffer);
-  writeFileSync(file, Buffer.concat(chunks));
+/** A script PostgreSQL runs as archive_command or restore_command: a barman-cloud tool on the store. */
+function barmanScript(name: string, tool: string, args: string): string {
+  const path = join(sandbox.root, `${name}.sh`);
+  const env = Object.entries(minio.clientEnv())
+    .map(([k, v]) => `export ${k}='${v}'`)
+    .join('\n');
+  writeFileSync(
+    path,
+    `#!/bin/sh\n${env}\nexec ${join(BARMAN_VENV, 'bin', tool)} --endpoint-url ${minio.endpointURL} --cloud-provider aws-s3 ${destination} ${SERVER} ${args}\n`,
+    { mode: 0o755 },
+  );
+  return path;
 }
 
 before(async () => {
-  mkdirSync(join(sandbox.root, 'minio'));
-  minio = spawn(MINIO_BIN, ['server', join(sandbox.root, 'minio'), '--address', `127.0.0.1:${MINIO_PORT}`, '--quiet'], {
-    env: { ...process.env, MINIO_ROOT_USER: ACCESS_KEY, MINIO_ROOT_PASSWORD: SECRET_KEY },
-    stdio: 'ignore',
-  });
+  minio = await startObjectStore();
+  destination = `${minio.destinationPath}cluster`;
   store = new S3ObjectStore({
-    bucket: BUCKET,
-    region: 'us-east-1',
-    credentials: staticCredentials({ accessKeyId: ACCESS_KEY, secretAccessKey: SECRET_KEY }),
-    endpointURL: `http://127.0.0.1:${MINIO_PORT}`,
+    bucket: minio.bucket,
+    region: minio.region,
+    credentials: staticCredentials({ accessKeyId: minio.accessKeyId, secretAccessKey: minio.secretAccessKey }),
+    endpointURL: minio.endpointURL,
   });
-  await waitFor('MinIO', async () => ((await store.createBucket().then(() => true)) ? true : undefined), 60_000);
 
-  writeMountedObject(join(secretsRoot, 'minio'), { ACCESS_KEY_ID: ACCESS_KEY, ACCESS_SECRET_KEY: SECRET_KEY });
+  writeMountedObject(join(secretsRoot, 'minio'), {
+    ACCESS_KEY_ID: minio.accessKeyId,
+    ACCESS_SECRET_KEY: minio.secretAccessKey,
+  });
   writeClusterFile(clusterFile, {
     apiVersion: 'postgresql.cnpg.io/v1',
     kind: 'Cluster',
@@ -125,8 +131,8 @@ before(async () => {
       storage: { size: '1Gi' },
       backup: {
         barmanObjectStore: {
-          destinationPath: `s3://${BUCKET}/cluster`,
-          endpointURL: `http://127.0.0.1:${MINIO_PORT}`,
+          destinationPath: destination,
+          endpointURL: minio.endpointURL,
           s3Credentials: {
             accessKeyId: { name: 'minio', key: 'ACCESS_KEY_ID' },
             secretAccessKey: { name: 'minio', key: 'ACCESS_SECRET_KEY' },
@@ -137,7 +143,8 @@ before(async () => {
     },
   });
 
-  for (const d of [pgdata, tablespaceDir, walArchive, socketDir]) ownedDir(d);
+  for (const d of [pgdata, tablespaceDir, socketDir]) ownedDir(d);
+  const archive = barmanScript('wal-archive', 'barman-cloud-wal-archive', '"$1"');
   pgTool('initdb', ['-D', pgdata, '-U', 'postgres', '--no-sync', '-A', 'trust']);
   writeFileSync(
     join(pgdata, 'postgresql.auto.conf'),
@@ -147,7 +154,7 @@ before(async () => {
       "listen_addresses = ''",
       'shared_buffers = 16MB',
       'archive_mode = on',
-      `archive_command = 'cp %p ${walArchive}/%f'`,
+      `archive_command = '${archive} %p'`,
       'wal_level = replica',
       '',
     ].join('\n'),
@@ -162,26 +169,47 @@ after(async () => {
   for (const dir of ['pgdata', 'standby', 'restored', 'restored-from-standby'].map((d) => join(sandbox.root, d))) {
     spawnSync(join(PG_BIN, 'pg_ctl'), ['-D', dir, '-m', 'immediate', 'stop'], { cwd: '/', ...asPodUser });
   }
-  minio?.kill('SIGKILL');
+  await minio?.stop();
   await sandbox.dispose();
 });
 
-/** Restores a backup as barman-cloud-restore would, recovers it from the WAL archive, checks the data. */
+/** The fields upstream's catalog reads, as both listings give them (times as instants). */
+function comparable(b: Record<string, unknown>): Record<string, unknown> {
+  const time = (iso: unknown, plain: unknown) => new Date(String(iso ?? plain)).toISOString();
+  return {
+    backup_id: b.backup_id,
+    backup_name: b.backup_name,
+    status: b.status,
+    begin_wal: b.begin_wal,
+    end_wal: b.end_wal,
+    begin_xlog: b.begin_xlog,
+    end_xlog: b.end_xlog,
+    begin_time: time(b.begin_time_iso, b.begin_time),
+    end_time: time(b.end_time_iso, b.end_time),
+    timeline: b.timeline,
+    systemid: b.systemid,
+    error: b.error ?? undefined,
+  };
+}
+
+/** Restores a backup with barman-cloud-restore and barman-cloud-wal-restore, then checks the data. */
 async function restoreAndCheck(backupId: string, name: string, rows = 100000): Promise<void> {
   const restored = join(sandbox.root, name);
   const restoredTbs = join(sandbox.root, `${name}-tbs`);
   ownedDir(restored);
   ownedDir(restoredTbs);
-  const prefix = `cluster/pg/base/${backupId}`;
-  const oid = psql(PG_PORT, "SELECT oid FROM pg_tablespace WHERE spcname = 'tbs1'");
-  const asUser = POD_USER ? ['--owner', String(POD_USER.uid), '--group', String(POD_USER.gid)] : [];
-  await download(`${prefix}/data.tar.gz`, join(sandbox.root, `${name}-data.tar.gz`));
-  await download(`${prefix}/${oid}.tar.gz`, join(sandbox.root, `${name}-tbs.tar.gz`));
-  execFileSync('tar', ['-xzf', join(sandbox.root, `${name}-data.tar.gz`), '-C', restored, ...asUser]);
-  execFileSync('tar', ['-xzf', join(sandbox.root, `${name}-tbs.tar.gz`), '-C', restoredTbs, ...asUser]);
-  // As barman-cloud-restore: the tablespace link from backup.info, then recovery from the archive.
-  execFileSync('ln', ['-s', restoredTbs, join(restored, 'pg_tblspc', oid)]);
+  // barman-cloud-restore extracts the tars and links the tablespace where it is told to.
+  const r = await runBarmanCloud(minio, 'barman-cloud-restore', [
+    '--tablespace',
+    `tbs1:${restoredTbs}`,
+    destination,
+    SERVER,
+    backupId,
+    restored,
+  ]);
+  assert.equal(r.status, 0, r.stderr);
   assert.match(readFileSync(join(restored, 'backup_label'), 'utf8'), /^START WAL LOCATION/);
+  const walRestore = barmanScript('wal-restore', 'barman-cloud-wal-restore', '"$1" "$2"');
   writeFileSync(
     join(restored, 'postgresql.auto.conf'),
     [
@@ -190,7 +218,7 @@ async function restoreAndCheck(backupId: string, name: string, rows = 100000): P
       "listen_addresses = ''",
       'shared_buffers = 16MB',
       'archive_mode = off',
-      `restore_command = 'cp ${walArchive}/%f %p'`,
+      `restore_command = '${walRestore} %f %p'`,
       "recovery_target = 'immediate'",
       "recovery_target_action = 'promote'",
     ].join('\n'),
@@ -269,6 +297,12 @@ describe('cnpg instance backup', () => {
       listed.map((b) => [b.backup_id, b.status, b.backup_name, b.begin_wal, b.end_wal]),
       [[backupId, 'DONE', 'first', info.beginWal, info.endWal]],
     );
+
+    // barman-cloud-backup-list reads it, with the same fields.
+    const barman = await runBarmanCloud(minio, 'barman-cloud-backup-list', ['--format', 'json', destination, SERVER]);
+    assert.equal(barman.status, 0, barman.stderr);
+    const theirs = (JSON.parse(barman.stdout) as { backups_list: Record<string, unknown>[] }).backups_list;
+    assert.deepEqual(theirs.map(comparable), listed.map(comparable));
   });
 
   it('restores into a PostgreSQL that starts and holds the data, with its tablespace', async () => {
@@ -314,8 +348,9 @@ describe('cnpg instance backup', () => {
     assert.equal(info.pgdata, standby);
     // The primary archives the segment holding the backup's end.
     psql(PG_PORT, 'SELECT pg_switch_wal()');
-    await waitFor(`${info.endWal} in the archive`, () =>
-      existsSync(join(walArchive, info.endWal as string)) ? true : undefined,
+    const endWal = info.endWal as string;
+    await waitFor(`${endWal} in the archive`, async () =>
+      (await store.head(`cluster/${SERVER}/wals/${endWal.slice(0, 16)}/${endWal}`)) ? true : undefined,
     );
     pgTool('pg_ctl', ['-D', standby, '-m', 'fast', 'stop']);
     await restoreAndCheck(id, 'restored-from-standby', 100100);
@@ -379,5 +414,39 @@ describe('cnpg instance backup', () => {
     const nextId = (JSON.parse(next.stdout.trim().split('\n').at(-1) as string) as { backup_id: string }).backup_id;
     const info = parseBackupInfo(await text(`cluster/pg/base/${nextId}/backup.info`), nextId);
     assert.equal(info.status, 'DONE');
+  });
+
+  it("lists a backup barman-cloud-backup wrote with barman's own fields", async () => {
+    const r = await runBarmanCloud(
+      minio,
+      'barman-cloud-backup',
+      ['--user', 'postgres', '--name', 'by-barman', '--gzip', '--immediate-checkpoint', destination, SERVER],
+      { env: { PGHOST: socketDir, PGPORT: String(PG_PORT) }, timeoutMs: 300_000 },
+    );
+    assert.equal(r.status, 0, r.stderr);
+    const barman = await runBarmanCloud(minio, 'barman-cloud-backup-list', ['--format', 'json', destination, SERVER]);
+    const theirs = (JSON.parse(barman.stdout) as { backups_list: Record<string, unknown>[] }).backups_list;
+    const list = spawnSync(
+      CNPG_BIN,
+      [
+        'instance',
+        'backup-list',
+        '--pgdata',
+        pgdata,
+        '--pod-name',
+        'pg-1',
+        '--cluster-file',
+        clusterFile,
+        '--secrets-root',
+        secretsRoot,
+      ],
+      { encoding: 'utf8', timeout: 60_000 },
+    );
+    assert.equal(list.status, 0, list.stderr);
+    const ours = (
+      JSON.parse(list.stdout.trim().split('\n').at(-1) as string) as { backups_list: Record<string, unknown>[] }
+    ).backups_list;
+    assert.ok(theirs.some((b) => b.backup_name === 'by-barman'));
+    assert.deepEqual(ours.map(comparable), theirs.map(comparable));
   });
 });
