@@ -9,7 +9,9 @@ import { fileURLToPath } from 'node:url';
 import { type Command, Option } from 'commander';
 import { initInstance } from '../instance/bootstrap-initdb.ts';
 import { joinInstance } from '../instance/bootstrap-join.ts';
-import { buildContext } from '../instance/context.ts';
+import { catalogEntry } from '../instance/backup/catalog.ts';
+import { backupToClusterStore, listClusterBackups } from '../instance/backup/cluster-backup.ts';
+import { buildContext, type InstanceContext } from '../instance/context.ts';
 import { errorMessage, InstanceError } from '../instance/errors.ts';
 import { type RawInstanceOptions, resolveInstanceOptions } from '../instance/options.ts';
 import { defaultReplicaSource } from '../instance/pgdata-config.ts';
@@ -117,6 +119,15 @@ async function getStatus(host: string, port: string, caFile: string): Promise<St
 
 const options = (raw: RawInstanceOptions) => resolveInstanceOptions(raw, DEFAULT_MANAGER_COMMAND);
 
+/** A backup reads PGDATA and signs in by peer authentication: as root, become the pod user first. */
+function becomePodUser(ctx: InstanceContext): void {
+  if (ctx.podUser === undefined) return;
+  process.setgid?.(ctx.podUser.gid);
+  process.setuid?.(ctx.podUser.uid);
+}
+
+const PROGRESS_LOG_INTERVAL_MS = 10_000;
+
 export function registerInstanceCommand(program: Command): void {
   const instance = program.command('instance').description('the instance manager: PID 1 of every PostgreSQL pod');
 
@@ -150,6 +161,44 @@ export function registerInstanceCommand(program: Command): void {
         const code = await runInstance(await buildContext(options(raw), 'run'));
         // Child processes' pipes may still be referenced: the manager is done, so is the process.
         process.exit(code);
+      }),
+    );
+
+  addInstanceOptions(instance.command('backup'), false)
+    .description(
+      "take a base backup of the running local instance to the Cluster's barmanObjectStore (barman-cloud's layout); prints its backup.info fields as JSON",
+    )
+    .option('--backup-name <name>', 'the name recorded in backup.info (upstream: the Backup object)')
+    .option('--immediate-checkpoint', 'start with an immediate checkpoint (default: data.immediateCheckpoint)')
+    .action((raw: RawInstanceOptions & { backupName?: string; immediateCheckpoint?: boolean }) =>
+      guarded(async () => {
+        const ctx = await buildContext(options(raw), 'backup');
+        becomePodUser(ctx);
+        let lastLog = 0;
+        const info = await backupToClusterStore(ctx, {
+          backupName: raw.backupName,
+          immediateCheckpoint: raw.immediateCheckpoint,
+          onProgress: (p) => {
+            if (p.phase !== 'copying' || Date.now() - lastLog < PROGRESS_LOG_INTERVAL_MS) return;
+            lastLog = Date.now();
+            ctx.log.info({ backupId: p.backupId, bytesRead: p.bytesRead, bytesTotal: p.bytesTotal }, 'backup progress');
+          },
+        });
+        process.stdout.write(`${JSON.stringify(catalogEntry(info))}\n`);
+        return 0;
+      }),
+    );
+
+  addInstanceOptions(instance.command('backup-list'), false)
+    .description("list the base backups in the Cluster's barmanObjectStore (ours and barman-cloud-backup's) as JSON")
+    .action((raw: RawInstanceOptions) =>
+      guarded(async () => {
+        const ctx = await buildContext(options(raw), 'backup-list');
+        const catalog = await listClusterBackups(ctx);
+        for (const u of catalog.unreadable)
+          ctx.log.warn({ backupId: u.backupId, err: u.error }, 'unreadable backup.info');
+        process.stdout.write(`${JSON.stringify({ backups_list: catalog.backups.map(catalogEntry) })}\n`);
+        return 0;
       }),
     );
 

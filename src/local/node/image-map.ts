@@ -28,6 +28,9 @@ export const CNPG_BIN = resolve(dirname(fileURLToPath(import.meta.url)), '../../
 /** Absolute paths an image (or upstream's bootstrap init container) provides that are our `cnpg`. */
 export const MANAGER_PATHS: readonly string[] = ['/controller/manager', '/manager'];
 
+/** Where scripts/setup.sh installs MinIO, which MinIO's images run (docs/object-store.md). */
+export const MINIO_BIN = '/usr/local/bin/minio';
+
 /** Where Debian's PostgreSQL packages install each major version. */
 export const POSTGRES_LIB_ROOT = '/usr/lib/postgresql';
 
