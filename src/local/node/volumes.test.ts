@@ -25,7 +25,10 @@ import {
 
 describe('pod filesystem', () => {
   const dataDir = mkdtempSync(join(tmpdir(), 'cnpg-vol-'));
-  after(() => rmSync(dataDir, { recursive: true, force: true }));
+  after(() => {
+    removePodRootAliases(dataDir);
+    rmSync(dataDir, { recursive: true, force: true });
+  });
   const secrets = new Map([
     [
       'tls',

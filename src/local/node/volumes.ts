@@ -414,6 +414,11 @@ function linkPodRootAlias(root: string, alias: string): void {
     throw new Error(`${dirname(alias)} belongs to another user: cannot give pod ${root} a short root there`);
   }
   chmodSync(dirname(alias), 0o755);
+  // Links whose pod directory went without them (a runtime killed, a data directory removed by hand).
+  for (const entry of readdirSync(dirname(alias))) {
+    const link = join(dirname(alias), entry);
+    if (!existsSync(link)) rmSync(link, { force: true });
+  }
   rmSync(alias, { force: true });
   symlinkSync(root, alias);
 }
