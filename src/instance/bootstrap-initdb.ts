@@ -53,14 +53,11 @@ function planInit(ctx: InstanceContext): InitPlan {
   const running = ctx.pgVersion;
   const missing = initdbVersionNeeds(initdb).filter((n) => n.since > running.major);
   if (missing.length > 0) {
-    throw new InstanceError(
-      missing
-        .map((n) => {
-          const field = `bootstrap.initdb.${n.field}${n.what === n.field ? '' : ` "${n.value}"`}`;
-          return `${field} requires PostgreSQL ${n.since} or newer`;
-        })
-        .join('; ') + `, and this instance runs PostgreSQL ${running.text}`,
-    );
+    const needs = missing.map((n) => {
+      const field = `bootstrap.initdb.${n.field}${n.what === n.field ? '' : ` "${n.value}"`}`;
+      return `${field} requires PostgreSQL ${n.since} or newer`;
+    });
+    throw new InstanceError(`${needs.join('; ')}, and this instance runs PostgreSQL ${running.text}`);
   }
   const roots = { secretsRoot: ctx.options.secretsRoot, configMapsRoot: ctx.options.configMapsRoot };
   const plan: InitPlan = {
