@@ -193,4 +193,25 @@ describe('as a pod of the local runtime, from samples/minio.yaml', () => {
     });
     assert.notEqual(untrusted.status, 0);
   });
+
+  test("a MinIO image's container with a shell command line is refused, naming it", async () => {
+    await runtime.core.createNamespacedPod({
+      namespace: 'default',
+      body: {
+        metadata: { name: 'minio-shell' },
+        spec: {
+          containers: [
+            { name: 'minio', image: 'minio/minio', command: ['/bin/bash', '-c'], args: ['minio server /data'] },
+          ],
+        },
+      },
+    });
+    const waiting = await waitFor('the container refused', async () => {
+      const pod = await runtime.core.readNamespacedPod({ name: 'minio-shell', namespace: 'default' });
+      const w = pod.status?.containerStatuses?.[0]?.state?.waiting;
+      return w?.reason === 'CreateContainerError' ? w : undefined;
+    });
+    assert.match(waiting.message ?? '', /command "\/bin\/bash -c" cannot run locally: MinIO's images run here as/);
+    await runtime.core.deleteNamespacedPod({ name: 'minio-shell', namespace: 'default', gracePeriodSeconds: 0 });
+  });
 });
