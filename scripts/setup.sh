@@ -10,14 +10,14 @@ cd "$(dirname "$0")/.."
 # MinIO publishes no semver tags: the pin is the module's pseudo-version of a commit.
 MINIO_VERSION=v0.0.0-20260212201848-7aac2a2c5b7c
 MINIO_BIN=/usr/local/bin/minio
-BARMAN_PINS="barman[cloud]==3.19.1 boto3==1.44.8"
+BARMAN_PINS=("barman[cloud]==3.19.1" "boto3==1.44.8")
 BARMAN_VENV=/opt/cnpg-tools/barman
 
 installed_minio_version() {
   [ -x "$MINIO_BIN" ] && command -v go >/dev/null 2>&1 || return 0
   go version -m "$MINIO_BIN" 2>/dev/null | awk '$1 == "mod" && $2 == "github.com/minio/minio" { print $3 }'
 }
-barman_installed() { [ "$(cat "$BARMAN_VENV/.pins" 2>/dev/null)" = "$BARMAN_PINS" ]; }
+barman_installed() { [ "$(cat "$BARMAN_VENV/.pins" 2>/dev/null)" = "${BARMAN_PINS[*]}" ]; }
 
 # The Go toolchain the MinIO build needs is usually at /usr/local/go (Debian's golang-go otherwise).
 [ -x /usr/local/go/bin/go ] && export PATH="$PATH:/usr/local/go/bin"
@@ -82,15 +82,14 @@ if [ "$(installed_minio_version)" != "$MINIO_VERSION" ]; then
 fi
 
 if ! barman_installed; then
-  need_root "barman ($BARMAN_PINS) in $BARMAN_VENV"
-  echo "setup: installing $BARMAN_PINS into $BARMAN_VENV"
+  need_root "barman (${BARMAN_PINS[*]}) in $BARMAN_VENV"
+  echo "setup: installing ${BARMAN_PINS[*]} into $BARMAN_VENV"
   started=$SECONDS
   rm -rf "$BARMAN_VENV"
   mkdir -p "$(dirname "$BARMAN_VENV")"
   /usr/bin/python3 -m venv "$BARMAN_VENV"
-  # shellcheck disable=SC2086 # the pins are separate arguments
-  "$BARMAN_VENV/bin/pip" install --quiet --disable-pip-version-check $BARMAN_PINS
-  echo "$BARMAN_PINS" >"$BARMAN_VENV/.pins"
+  "$BARMAN_VENV/bin/pip" install --quiet --disable-pip-version-check "${BARMAN_PINS[@]}"
+  echo "${BARMAN_PINS[*]}" >"$BARMAN_VENV/.pins"
   echo "setup: barman installed in $((SECONDS - started)) s"
 fi
 # The tools on PATH, as Debian's barman-cli-cloud puts them.

@@ -1,6 +1,7 @@
 // The object-store test support against real components: MinIO over HTTP and HTTPS, the barman-cloud
-// tools from PyPI, and a WAL segment a real PostgreSQL wrote, archived and restored byte for byte.
-// PostgreSQL at 127.0.48.1.
+// tools from PyPI, and a WAL segment a real PostgreSQL wrote, archived and restored byte for byte;
+// MinIO as a plain process, and as a pod of a local runtime from samples/minio.yaml. PostgreSQL at
+// 127.0.48.1.
 import assert from 'node:assert/strict';
 import { chownSync, copyFileSync, existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -19,7 +20,15 @@ import {
   writeClusterFile,
   writeMountedObject,
 } from '../instance/support.ts';
-import { type ObjectStore, runBarmanCloud, startObjectStore } from './object-store.ts';
+import { startTestRuntime, type TestRuntime } from '../local/node-harness.ts';
+import {
+  type ObjectStore,
+  type ObjectStoreClient,
+  type ObjectStorePod,
+  runBarmanCloud,
+  startObjectStore,
+  startObjectStorePod,
+} from './object-store.ts';
 
 const sandbox = makeSandbox('object-store');
 const pg1 = layout(sandbox, 'pg-1', '127.0.48.1');
@@ -61,7 +70,7 @@ before(async () => {
 after(() => sandbox.dispose());
 
 /** Archives the segment to `store` as server `server`, then restores it and compares the bytes. */
-async function archiveAndRestore(store: ObjectStore, server: string): Promise<void> {
+async function archiveAndRestore(store: ObjectStoreClient, server: string): Promise<void> {
   const check = await runBarmanCloud(store, 'barman-cloud-check-wal-archive', [store.destinationPath, server]);
   assert.equal(check.status, 0, `an empty archive passes the check: ${check.stderr}`);
 
@@ -152,5 +161,57 @@ describe('over HTTPS with a CA of its own', () => {
       () => true,
     );
     assert.ok(refused, 'nothing listens on its port any more');
+  });
+});
+
+describe('as a pod of the local runtime, from samples/minio.yaml', () => {
+  let runtime: TestRuntime;
+  const stores: ObjectStorePod[] = [];
+  before(async () => {
+    runtime = await startTestRuntime();
+  });
+  after(async () => {
+    for (const s of stores) await s.stop();
+    await runtime?.stop();
+  });
+
+  test("over HTTP through the Service: the sample's bucket is there, WAL archives and restores", async () => {
+    const store = await startObjectStorePod(runtime.rt.kubeConfig, { namespace: 'plain' });
+    stores.push(store);
+    assert.equal(store.endpointURL, `http://${store.serviceIP}:9000`);
+    await archiveAndRestore(store, 'pg-pod-http');
+  });
+
+  test('over HTTPS with the certificate Secret mounted at /root/.minio/certs', async () => {
+    // A second MinIO on the same port of another pod address: each pod has its own.
+    const store = await startObjectStorePod(runtime.rt.kubeConfig, { namespace: 'tls', tls: true });
+    stores.push(store);
+    assert.equal(store.endpointURL, `https://${store.serviceIP}:9000`);
+    await archiveAndRestore(store, 'pg-pod-https');
+    const untrusted = await runBarmanCloud(store, 'barman-cloud-backup-list', [store.destinationPath, 'x'], {
+      env: { AWS_CA_BUNDLE: undefined },
+    });
+    assert.notEqual(untrusted.status, 0);
+  });
+
+  test("a MinIO image's container with a shell command line is refused, naming it", async () => {
+    await runtime.core.createNamespacedPod({
+      namespace: 'default',
+      body: {
+        metadata: { name: 'minio-shell' },
+        spec: {
+          containers: [
+            { name: 'minio', image: 'minio/minio', command: ['/bin/bash', '-c'], args: ['minio server /data'] },
+          ],
+        },
+      },
+    });
+    const waiting = await waitFor('the container refused', async () => {
+      const pod = await runtime.core.readNamespacedPod({ name: 'minio-shell', namespace: 'default' });
+      const w = pod.status?.containerStatuses?.[0]?.state?.waiting;
+      return w?.reason === 'CreateContainerError' ? w : undefined;
+    });
+    assert.match(waiting.message ?? '', /command "\/bin\/bash -c" cannot run locally: MinIO's images run here as/);
+    await runtime.core.deleteNamespacedPod({ name: 'minio-shell', namespace: 'default', gracePeriodSeconds: 0 });
   });
 });

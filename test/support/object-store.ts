@@ -1,6 +1,6 @@
 // A real S3 object store for tests: MinIO (scripts/setup.sh builds it) as a plain process on
 // 127.0.0.1 with its own port and directory, over HTTP or HTTPS with a CA made for it, a bucket
-// created through the S3 API; and the barman-cloud tools (scripts/setup.sh installs them) run
+// created through the S3 API, or as a pod of a local runtime from samples/minio.yaml; and the barman-cloud tools (scripts/setup.sh installs them) run
 // against it with the environment upstream gives them. docs/object-store.md describes both.
 import { type ChildProcess, spawn } from 'node:child_process';
 import {
@@ -18,9 +18,20 @@ import {
 import { request as httpsRequest } from 'node:https';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
+import {
+  CoreV1Api,
+  type KubeConfig,
+  type KubernetesObject,
+  KubernetesObjectApi,
+  type V1Deployment,
+  type V1Secret,
+  type V1Service,
+} from '@kubernetes/client-node';
+import { parseAllDocuments } from 'yaml';
 import { createLeaf, createRootCA } from '../../src/certs/key-pair.ts';
 import { MINIO_BIN } from '../../src/local/node/image-map.ts';
 import { podProcessUser } from '../../src/postgres/os-user.ts';
+import { PROJECT_ROOT } from './samples.ts';
 
 /** The virtualenv scripts/setup.sh installs barman into; its tools are linked into /usr/local/bin. */
 export const BARMAN_VENV = '/opt/cnpg-tools/barman';
@@ -35,8 +46,9 @@ export interface ObjectStoreOptions {
   bucket?: string;
 }
 
-export interface ObjectStore {
-  /** `http://127.0.0.1:PORT` or `https://127.0.0.1:PORT`. */
+/** What a client needs to reach a store, wherever it runs. */
+export interface ObjectStoreClient {
+  /** `http(s)://ADDRESS:PORT`. */
   endpointURL: string;
   bucket: string;
   /** `s3://<bucket>/`: a barmanObjectStore destinationPath in the bucket. */
@@ -47,14 +59,18 @@ export interface ObjectStore {
   /** The CA that signed the server certificate (HTTPS only), and a world-readable file holding it. */
   caPem?: string;
   caFile?: string;
-  /** MinIO's data directory: buckets are its top-level directories. */
-  dataDir: string;
   /** Creates another bucket through the S3 API (CreateBucket). */
   createBucket(name: string): Promise<void>;
   /** The environment an S3 client needs for this store (credentials, region, CA bundle). */
   clientEnv(): Record<string, string>;
-  /** Stops MinIO and removes its directory; safe to call more than once. */
+  /** Stops MinIO and removes what it made; safe to call more than once. */
   stop(): Promise<void>;
+}
+
+/** MinIO as a plain process on 127.0.0.1. */
+export interface ObjectStore extends ObjectStoreClient {
+  /** MinIO's data directory: buckets are its top-level directories. */
+  dataDir: string;
 }
 
 export interface CommandResult {
@@ -166,16 +182,66 @@ async function makeServerCertificate(certsDir: string, caFile: string): Promise<
   return ca.certPem;
 }
 
-/** Starts MinIO for a test; the caller must `stop()` it (in `after`, so it runs on failure too). */
-export async function startObjectStore(opts: ObjectStoreOptions = {}): Promise<ObjectStore> {
-  if (!existsSync(MINIO_BIN)) throw new Error(`MinIO is not installed at ${MINIO_BIN}: run scripts/setup.sh as root`);
+/** A directory the pod user can use as HOME and read the CA file from. */
+function clientDir(): string {
   const dir = mkdtempSync('/tmp/cnpg-object-store-');
-  // The barman-cloud tools run as the pod user: they read the CA file and use `home` as HOME.
   chmodSync(dir, 0o755);
   const home = join(dir, 'client-home');
   mkdirSync(home);
   const user = podProcessUser();
   if (user) chownSync(home, user.uid, user.gid);
+  return dir;
+}
+
+/** The client side of a store: its environment, and CreateBucket through boto3 (barman's own S3 library). */
+function storeClient(
+  dir: string,
+  endpointURL: string,
+  bucket: string,
+  credentials: { accessKeyId: string; secretAccessKey: string },
+  ca: { caPem: string; caFile: string } | undefined,
+  stop: () => Promise<void>,
+): ObjectStoreClient {
+  const client: ObjectStoreClient = {
+    endpointURL,
+    bucket,
+    destinationPath: `s3://${bucket}/`,
+    ...credentials,
+    region: OBJECT_STORE_REGION,
+    ...(ca ?? {}),
+    clientEnv: () => ({
+      PATH: `${join(BARMAN_VENV, 'bin')}:/usr/local/bin:/usr/bin:/bin`,
+      HOME: join(dir, 'client-home'),
+      AWS_ACCESS_KEY_ID: credentials.accessKeyId,
+      AWS_SECRET_ACCESS_KEY: credentials.secretAccessKey,
+      AWS_DEFAULT_REGION: OBJECT_STORE_REGION,
+      // Keep the machine's own AWS configuration (if any) out of the tests.
+      AWS_CONFIG_FILE: '/dev/null',
+      AWS_SHARED_CREDENTIALS_FILE: '/dev/null',
+      ...(ca === undefined ? {} : { AWS_CA_BUNDLE: ca.caFile }),
+    }),
+    createBucket: async (name) => {
+      const r = await runCommand(
+        join(BARMAN_VENV, 'bin', 'python'),
+        [
+          '-c',
+          'import boto3, sys; boto3.client("s3", endpoint_url=sys.argv[1]).create_bucket(Bucket=sys.argv[2])',
+          endpointURL,
+          name,
+        ],
+        { env: client.clientEnv(), timeoutMs: 60_000 },
+      );
+      if (r.status !== 0) throw new Error(`CreateBucket ${name} on ${endpointURL} failed: ${r.stderr.trim()}`);
+    },
+    stop,
+  };
+  return client;
+}
+
+/** Starts MinIO for a test; the caller must `stop()` it (in `after`, so it runs on failure too). */
+export async function startObjectStore(opts: ObjectStoreOptions = {}): Promise<ObjectStore> {
+  if (!existsSync(MINIO_BIN)) throw new Error(`MinIO is not installed at ${MINIO_BIN}: run scripts/setup.sh as root`);
+  const dir = clientDir();
   const dataDir = join(dir, 'data');
   const certsDir = join(dir, 'certs');
   const caFile = join(dir, 'ca.crt');
@@ -244,39 +310,15 @@ export async function startObjectStore(opts: ObjectStoreOptions = {}): Promise<O
       }
     }
     const store: ObjectStore = {
-      endpointURL,
-      bucket,
-      destinationPath: `s3://${bucket}/`,
-      accessKeyId: ACCESS_KEY_ID,
-      secretAccessKey,
-      region: OBJECT_STORE_REGION,
-      ...(caPem === undefined ? {} : { caPem, caFile }),
+      ...storeClient(
+        dir,
+        endpointURL,
+        bucket,
+        { accessKeyId: ACCESS_KEY_ID, secretAccessKey },
+        caPem === undefined ? undefined : { caPem, caFile },
+        stop,
+      ),
       dataDir,
-      clientEnv: () => ({
-        PATH: `${join(BARMAN_VENV, 'bin')}:/usr/local/bin:/usr/bin:/bin`,
-        HOME: home,
-        AWS_ACCESS_KEY_ID: ACCESS_KEY_ID,
-        AWS_SECRET_ACCESS_KEY: secretAccessKey,
-        AWS_DEFAULT_REGION: OBJECT_STORE_REGION,
-        // Keep the machine's own AWS configuration (if any) out of the tests.
-        AWS_CONFIG_FILE: '/dev/null',
-        AWS_SHARED_CREDENTIALS_FILE: '/dev/null',
-        ...(caPem === undefined ? {} : { AWS_CA_BUNDLE: caFile }),
-      }),
-      createBucket: async (name) => {
-        const r = await runCommand(
-          join(BARMAN_VENV, 'bin', 'python'),
-          [
-            '-c',
-            'import boto3, sys; boto3.client("s3", endpoint_url=sys.argv[1]).create_bucket(Bucket=sys.argv[2])',
-            endpointURL,
-            name,
-          ],
-          { env: store.clientEnv(), timeoutMs: 60_000 },
-        );
-        if (r.status !== 0) throw new Error(`CreateBucket ${name} on ${endpointURL} failed: ${r.stderr.trim()}`);
-      },
-      stop,
     };
     await store.createBucket(bucket);
     return store;
@@ -310,7 +352,7 @@ export interface BarmanCloudOptions {
  * root), as it does in an instance's pod, so it can read and write PostgreSQL's files.
  */
 export function runBarmanCloud(
-  store: ObjectStore,
+  store: ObjectStoreClient,
   tool: BarmanCloudTool,
   args: string[],
   opts: BarmanCloudOptions = {},
@@ -325,4 +367,122 @@ export function runBarmanCloud(
     asPodUser: true,
     ...(opts.timeoutMs === undefined ? {} : { timeoutMs: opts.timeoutMs }),
   });
+}
+
+/** The sample `cnpg local up -f samples/minio.yaml` applies; the pod store below applies it too. */
+export const MINIO_SAMPLE = join(PROJECT_ROOT, 'samples', 'minio.yaml');
+
+export interface ObjectStorePodOptions {
+  /** Where the sample's objects go; created (and deleted on stop) unless `default`. */
+  namespace?: string;
+  /** Serve HTTPS: a Secret `minio-tls` (certificate from a CA made here) mounted at MinIO's certs dir. */
+  tls?: boolean;
+  timeoutMs?: number;
+}
+
+/** MinIO as a pod of a local runtime: samples/minio.yaml behind its Service `minio`. */
+export interface ObjectStorePod extends ObjectStoreClient {
+  namespace: string;
+  /** The Service's cluster IP, which the endpoint URL names. */
+  serviceIP: string;
+}
+
+const isKind = (kind: string) => (o: KubernetesObject) => o.kind === kind;
+
+/**
+ * Applies samples/minio.yaml to the runtime `kc` talks to and waits for MinIO's pod to be Ready;
+ * with `tls`, the Deployment also mounts a Secret `minio-tls` (`public.crt`, `private.key`, valid
+ * for the Service's IP and names) at `/root/.minio/certs` and probes over HTTPS. The endpoint is the
+ * Service's cluster IP, as the service proxy serves it. `stop()` deletes what was applied.
+ */
+export async function startObjectStorePod(kc: KubeConfig, opts: ObjectStorePodOptions = {}): Promise<ObjectStorePod> {
+  const namespace = opts.namespace ?? 'default';
+  const objects = parseAllDocuments(readFileSync(MINIO_SAMPLE, 'utf8'))
+    .map((d) => d.toJS() as KubernetesObject | null)
+    .filter((o): o is KubernetesObject => o !== null)
+    .map((o) => ({ ...o, metadata: { ...o.metadata, namespace } }));
+  const api = KubernetesObjectApi.makeApiClient(kc);
+  const core = kc.makeApiClient(CoreV1Api);
+  const dir = clientDir();
+  const created: KubernetesObject[] = [];
+  let stopped = false;
+  const stop = async (): Promise<void> => {
+    if (stopped) return;
+    stopped = true;
+    for (const o of created.reverse()) {
+      try {
+        await api.delete(o);
+      } catch {
+        // Already gone (a namespace's deletion takes its content).
+      }
+    }
+    const deadline = Date.now() + 60_000;
+    while (Date.now() < deadline) {
+      const pods = await core.listNamespacedPod({ namespace, labelSelector: 'app=minio' }).catch(() => undefined);
+      if (pods === undefined || pods.items.length === 0) break;
+      await sleep(200);
+    }
+    rmSync(dir, { recursive: true, force: true });
+  };
+  const create = async (o: KubernetesObject): Promise<KubernetesObject> => {
+    const made = await api.create(o);
+    created.push(made);
+    return made;
+  };
+  try {
+    if (namespace !== 'default') await create({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: namespace } });
+    const service = (await create(objects.find(isKind('Service')) as KubernetesObject)) as V1Service;
+    const serviceIP = service.spec?.clusterIP ?? '';
+    const secret = objects.find(isKind('Secret')) as V1Secret;
+    const credentials = {
+      accessKeyId: secret.stringData?.ACCESS_KEY_ID ?? '',
+      secretAccessKey: secret.stringData?.ACCESS_SECRET_KEY ?? '',
+    };
+    const deployment = objects.find(isKind('Deployment')) as V1Deployment;
+    let ca: { caPem: string; caFile: string } | undefined;
+    if (opts.tls) {
+      const caPair = await createRootCA('cnpg-test-object-store', namespace);
+      const names = ['minio', `minio.${namespace}`, `minio.${namespace}.svc`, `minio.${namespace}.svc.cluster.local`];
+      const leaf = await createLeaf(caPair, { commonName: 'minio', usage: 'server', altNames: [serviceIP, ...names] });
+      await create({
+        apiVersion: 'v1',
+        kind: 'Secret',
+        metadata: { name: 'minio-tls', namespace },
+        stringData: { 'public.crt': leaf.certPem, 'private.key': leaf.keyPem },
+      } as KubernetesObject);
+      const pod = deployment.spec?.template.spec;
+      const container = pod?.containers[0];
+      if (pod === undefined || container === undefined)
+        throw new Error(`${MINIO_SAMPLE}: the Deployment has no container`);
+      pod.volumes = [...(pod.volumes ?? []), { name: 'certs', secret: { secretName: 'minio-tls' } }];
+      container.volumeMounts = [...(container.volumeMounts ?? []), { name: 'certs', mountPath: '/root/.minio/certs' }];
+      for (const probe of [container.readinessProbe, container.livenessProbe]) {
+        if (probe?.httpGet) probe.httpGet.scheme = 'HTTPS';
+      }
+      const caFile = join(dir, 'ca.crt');
+      writeFileSync(caFile, caPair.certPem, { mode: 0o644 });
+      ca = { caPem: caPair.certPem, caFile };
+    }
+    for (const o of objects) if (o.kind !== 'Service') await create(o);
+    const timeoutMs = opts.timeoutMs ?? 120_000;
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const pods = (await core.listNamespacedPod({ namespace, labelSelector: 'app=minio' })).items;
+      const ready = pods.some((p) =>
+        (p.status?.conditions ?? []).some((c) => c.type === 'Ready' && c.status === 'True'),
+      );
+      if (ready) break;
+      if (Date.now() > deadline) {
+        const states = pods.map((p) => JSON.stringify(p.status?.containerStatuses?.map((c) => c.state) ?? p.status));
+        throw new Error(`MinIO's pod in ${namespace} not Ready after ${timeoutMs} ms: ${states.join('; ')}`);
+      }
+      await sleep(200);
+    }
+    const scheme = opts.tls ? 'https' : 'http';
+    const client = storeClient(dir, `${scheme}://${serviceIP}:9000`, 'backups', credentials, ca, stop);
+    return { ...client, namespace, serviceIP };
+  } catch (err) {
+    await stop();
+    throw err;
+  }
 }

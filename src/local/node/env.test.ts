@@ -78,7 +78,10 @@ describe('container env', () => {
       URL: 'http://127.10.0.7:8000/v',
       MEM: '256',
     });
-    assert.deepEqual(containerCommandLine(c, env), ['run', 'http://127.10.0.7:8000/v', '--pw=secret']);
+    assert.deepEqual(containerCommandLine(c, env), {
+      command: ['run', 'http://127.10.0.7:8000/v'],
+      args: ['--pw=secret'],
+    });
   });
 
   it('fails clearly on a missing secret or key', async () => {

@@ -175,7 +175,11 @@ export async function containerEnv(
   return env;
 }
 
-/** command followed by args, each expanded against the container's environment. */
-export function containerCommandLine(container: V1Container, env: ReadonlyMap<string, string>): string[] {
-  return [...(container.command ?? []), ...(container.args ?? [])].map((a) => expandVars(a, env));
+/** command and args, each expanded against the container's environment (the image map joins them). */
+export function containerCommandLine(
+  container: V1Container,
+  env: ReadonlyMap<string, string>,
+): { command: string[]; args: string[] } {
+  const expand = (list: string[] | undefined) => (list ?? []).map((a) => expandVars(a, env));
+  return { command: expand(container.command), args: expand(container.args) };
 }

@@ -1,7 +1,16 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { DEFAULT_IMAGE_NAME } from '../../api/v1/image-version.ts';
-import { CNPG_BIN, defaultImageMapping, ImageMapError, imagePathPrefix, mapCommand } from './image-map.ts';
+import {
+  CNPG_BIN,
+  containerCommand,
+  defaultImageMapping,
+  ImageMapError,
+  imagePathPrefix,
+  MINIO_BIN,
+  mapCommand,
+  minioCommandLine,
+} from './image-map.ts';
 
 describe('image map', () => {
   const installed = [17, 15];
@@ -74,5 +83,93 @@ describe('image map', () => {
     assert.deepEqual(mapCommand(['/manager', 'controller']), [CNPG_BIN, 'controller']);
     assert.deepEqual(mapCommand(['sh', '-c', 'true']), ['sh', '-c', 'true']);
     assert.deepEqual(mapCommand([]), []);
+  });
+});
+
+describe('MinIO images', () => {
+  const pod = { podIP: '127.10.0.9', hostPath: (p: string) => `/pods/default/minio-0${p}` };
+  const bin = '/opt/minio';
+
+  it('recognises Docker Hub and Quay images with any tag, and checks the binary is installed', () => {
+    for (const image of ['minio/minio', 'minio/minio:RELEASE.2025-04-22T22-12-26Z', 'quay.io/minio/minio:latest']) {
+      assert.deepEqual(imagePathPrefix(image, { minioBin: '/bin/sh' }), []);
+      assert.throws(
+        () => imagePathPrefix(image, { minioBin: '/nowhere/minio' }),
+        (e: Error) => e instanceof ImageMapError && /MinIO is not installed at \/nowhere\/minio/.test(e.message),
+      );
+    }
+    assert.deepEqual(imagePathPrefix('bitnami/minio', { minioBin: '/nowhere/minio' }), []);
+  });
+
+  it("binds the pod's address, puts paths under the pod's root and makes the image's defaults explicit", () => {
+    assert.deepEqual(minioCommandLine('minio/minio', ['minio'], ['server', '/data', '--address', ':9000'], pod, bin), [
+      bin,
+      'server',
+      '/pods/default/minio-0/data',
+      '--address',
+      '127.10.0.9:9000',
+      '--console-address',
+      '127.10.0.9:9001',
+      '--certs-dir',
+      '/pods/default/minio-0/root/.minio/certs',
+    ]);
+  });
+
+  it('takes the args alone as the entrypoint does, and maps the flags given in either form', () => {
+    assert.deepEqual(
+      minioCommandLine(
+        'quay.io/minio/minio',
+        [],
+        [
+          'server',
+          '--console-address=0.0.0.0:9090',
+          '/export/a',
+          'rel',
+          '-S',
+          '/certs',
+          '--quiet',
+          '--address',
+          '127.0.0.1:9100',
+        ],
+        pod,
+        bin,
+      ),
+      [
+        bin,
+        'server',
+        '--console-address',
+        '127.10.0.9:9090',
+        '/pods/default/minio-0/export/a',
+        'rel',
+        '-S',
+        '/pods/default/minio-0/certs',
+        '--quiet',
+        '--address',
+        '127.10.0.9:9100',
+      ],
+    );
+    assert.deepEqual(minioCommandLine('minio/minio', ['/usr/bin/minio', '--version'], [], pod, bin), [
+      bin,
+      '--version',
+    ]);
+  });
+
+  it('refuses what cannot run here, naming it', () => {
+    const refused = (command: string[], args: string[], want: RegExp) =>
+      assert.throws(
+        () => minioCommandLine('minio/minio', command, args, pod, bin),
+        (e: Error) => e instanceof ImageMapError && want.test(e.message),
+      );
+    refused(['/bin/bash', '-c'], ['minio server /data'], /command "\/bin\/bash -c" cannot run locally/);
+    refused(['minio'], ['server'], /needs its data directory as an argument/);
+    refused([], ['server', 'http://minio-{1...4}/data'], /distributed MinIO .* cannot run locally/);
+    refused([], ['server', '/data', '--address', 'nowhere'], /--address nowhere: expected \[HOST\]:PORT/);
+    refused([], ['server', '/data', '--address'], /the flag needs a value/);
+    refused([], [], /no arguments/);
+  });
+
+  it('leaves other images to mapCommand', () => {
+    assert.deepEqual(containerCommand('busybox', ['/controller/manager'], ['x'], pod), [CNPG_BIN, 'x']);
+    assert.equal(containerCommand('minio/minio', [], ['server', '/d'], pod)[0], MINIO_BIN);
   });
 });

@@ -1,7 +1,7 @@
 // One pod on this machine, as the kubelet runs it: volumes, then init containers in order, then
 // the containers with their probes, restarts by restartPolicy with back-off, and the pod's phase,
 // conditions and container statuses; on deletion, SIGTERM, the grace period, then SIGKILL.
-import { existsSync, mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync, realpathSync } from 'node:fs';
 import { join } from 'node:path';
 import type {
   V1Container,
@@ -15,7 +15,7 @@ import type { Logger } from '../../log/logger.ts';
 import { type OsUser, podProcessUser } from '../../postgres/os-user.ts';
 import { ContainerProcess, type ProcessExit } from './container-process.ts';
 import { ContainerConfigError, containerCommandLine, containerEnv, type ObjectSource } from './env.ts';
-import { ImageMapError, imagePathPrefix, mapCommand } from './image-map.ts';
+import { containerCommand, ImageMapError, imagePathPrefix, mapCommand } from './image-map.ts';
 import { ProbeLoop, type ProbeContext } from './probes.ts';
 import { hostPath, PodFilesystem, type TokenSource, VolumeNotReadyError } from './volumes.ts';
 
@@ -341,13 +341,23 @@ export class PodWorker {
       return this.#stop.signal.aborted ? undefined : this.#runOnce(run, mappings);
     }
     const processEnv = this.#processEnv(env, mappings.get(spec.name) ?? []);
-    const command = mapCommand(containerCommandLine(spec, env));
+    let command: string[] = [];
+    let unusable = 'no command: an image entrypoint cannot be used locally';
+    try {
+      const { command: cmd, args } = containerCommandLine(spec, env);
+      const root = this.fs.root;
+      // Resolved through the mounts' symlinks: MinIO refuses a drive that is a link.
+      const resolved = (p: string) =>
+        existsSync(hostPath(root, p)) ? realpathSync(hostPath(root, p)) : hostPath(root, p);
+      command = containerCommand(spec.image, cmd, args, { podIP: this.podIP, hostPath: resolved });
+    } catch (err) {
+      if (!(err instanceof ImageMapError)) throw err;
+      unusable = err.message;
+    }
     const cwd = spec.workingDir === undefined ? this.fs.root : hostPath(this.fs.root, spec.workingDir);
     if (!existsSync(cwd)) mkdirSync(cwd, { recursive: true });
     if (command.length === 0) {
-      run.state = {
-        waiting: { reason: 'CreateContainerError', message: 'no command: an image entrypoint cannot be used locally' },
-      };
+      run.state = { waiting: { reason: 'CreateContainerError', message: unusable } };
       this.#markDirty();
       await sleep(this.#deps.backoff.maxMs, this.#stop.signal);
       return undefined;
