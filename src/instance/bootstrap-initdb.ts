@@ -1,7 +1,7 @@
 // `cnpg instance init`: a new primary data directory from `bootstrap.initdb`. Every input (secrets,
 // SQL references) is read before anything is created; the directory is built aside, configured by
 // a temporary socket-only postmaster, and moved into place only when complete.
-import { writeFileSync } from 'node:fs';
+import { chownSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { BootstrapInitDB } from '../api/v1/cluster-types.ts';
 import { initdbArguments, initdbVersionNeeds } from '../postgres/initdb-options.ts';
@@ -143,7 +143,10 @@ export async function initInstance(ctx: InstanceContext): Promise<void> {
       throw new InstanceError('the temporary instance did not stop within 120s');
     postmaster = undefined;
     // A new cluster: its first archive_command checks that the WAL archive is empty (wal-archive.ts).
-    writeFileSync(join(work, CHECK_EMPTY_WAL_ARCHIVE_FILE), '');
+    const flag = join(work, CHECK_EMPTY_WAL_ARCHIVE_FILE);
+    writeFileSync(flag, '');
+    // PostgreSQL's own tools (pg_rewind, pg_basebackup) open every file of PGDATA as the pod user.
+    if (ctx.podUser !== undefined) chownSync(flag, ctx.podUser.uid, ctx.podUser.gid);
     installWorkDirectory(work, options.pgdata);
     log.info({ pgdata: options.pgdata }, 'instance initialized');
   } catch (err) {
