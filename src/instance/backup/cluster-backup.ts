@@ -4,6 +4,7 @@
 // superuser session on the local socket. The backup runs as the OS user PostgreSQL runs as.
 import { join } from 'node:path';
 import pg from 'pg';
+import { BarmanLayout } from '../../objectstore/barman-layout.ts';
 import { objectStoreFromConfiguration, ObjectStoreConfigError } from '../../objectstore/configuration.ts';
 import type { InstanceContext } from '../context.ts';
 import { InstanceError } from '../errors.ts';
@@ -72,8 +73,7 @@ export async function backupToClusterStore(ctx: InstanceContext, req: ClusterBac
   const data = config.data ?? {};
   return takeBaseBackup({
     store,
-    destinationPrefix: destination.prefix,
-    serverName,
+    layout: new BarmanLayout(destination.prefix, serverName),
     backupName: req.backupName,
     compression: data.compression,
     encryption: data.encryption,
@@ -88,5 +88,5 @@ export async function backupToClusterStore(ctx: InstanceContext, req: ClusterBac
 /** The base backups in the Cluster's object store. */
 export async function listClusterBackups(ctx: InstanceContext): Promise<BackupCatalog> {
   const { store, destination, serverName } = storeOf(ctx);
-  return listBaseBackups(store, destination.prefix, serverName);
+  return listBaseBackups(store, new BarmanLayout(destination.prefix, serverName));
 }
