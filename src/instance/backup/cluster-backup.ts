@@ -1,8 +1,9 @@
 // A base backup of this instance to the Cluster's object store (spec.backup.barmanObjectStore,
 // opened by cluster-store.ts): the data section's compression, encryption, jobs and checkpoint,
 // the tags, and a superuser session on the local socket. The backup runs as the OS user PostgreSQL runs as.
-import pg from 'pg';
+import type pg from 'pg';
 import type { BarmanObjectStoreConfiguration } from '../../api/v1/barman-types.ts';
+import { connectLocalSession } from '../../postgres/local-session.ts';
 import { type ClusterStore, openClusterStore } from '../cluster-store.ts';
 import type { InstanceContext } from '../context.ts';
 import { InstanceError } from '../errors.ts';
@@ -36,27 +37,20 @@ async function withStore<T>(
 
 /** A session on the local instance as `postgres`, through the Unix socket (peer authentication). */
 async function connectLocal(ctx: InstanceContext): Promise<pg.Client> {
-  const client = new pg.Client({
-    host: ctx.options.socketDir,
-    port: ctx.options.pgPort,
-    user: 'postgres',
-    database: 'postgres',
-    application_name: APPLICATION_NAME,
-    connectionTimeoutMillis: CONNECT_TIMEOUT_MS,
-    keepAlive: true,
-    types: { getTypeParser: () => (value: string) => value },
-  });
-  // A broken session fails the query in flight; it must not crash the process.
-  client.on('error', () => undefined);
   try {
-    await client.connect();
+    return await connectLocalSession({
+      socketDir: ctx.options.socketDir,
+      port: ctx.options.pgPort,
+      database: 'postgres',
+      applicationName: APPLICATION_NAME,
+      connectTimeoutMs: CONNECT_TIMEOUT_MS,
+      keepAlive: true,
+    });
   } catch (err) {
-    await client.end().catch(() => undefined);
     throw new InstanceError(
       `cannot connect to the local PostgreSQL through ${ctx.options.socketDir}: ${(err as Error).message}`,
     );
   }
-  return client;
 }
 
 export interface ClusterBackupRequest {
