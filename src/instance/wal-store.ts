@@ -1,17 +1,14 @@
 // The Cluster's WAL archive as `cnpg instance wal-archive` and `wal-restore` see it: the object
-// store of spec.backup.barmanObjectStore with its credentials read from the mounted Secrets, the
-// barman-cloud layout under serverName, and the WAL options. Both commands are short-lived
+// store of spec.backup.barmanObjectStore (cluster-store.ts) and the WAL options. Both commands are short-lived
 // processes PostgreSQL starts, so this reads the Cluster file as is (no admission: start-up time
 // counts per segment) and applies the one default it needs (serverName: the Cluster's name).
-import { join } from 'node:path';
 import type { BarmanObjectStoreConfiguration } from '../api/v1/barman-types.ts';
-import { BarmanLayout } from '../objectstore/barman-layout.ts';
-import { objectStoreFromConfiguration } from '../objectstore/configuration.ts';
+import type { BarmanLayout } from '../objectstore/barman-layout.ts';
 import type { S3ObjectStore } from '../objectstore/s3-client.ts';
 import { type Logger, componentLogger } from '../log/logger.ts';
 import { readClusterFile } from './cluster-file.ts';
-import { errorMessage, InstanceError } from './errors.ts';
-import { readMountedKey } from './secrets.ts';
+import { openClusterStore } from './cluster-store.ts';
+import { InstanceError } from './errors.ts';
 
 export interface ArchiveCluster {
   metadata?: { name?: string; namespace?: string; annotations?: Record<string, string> };
@@ -67,24 +64,13 @@ export function openWalStore(cluster: ArchiveCluster, options: WalStoreOptions, 
       `the Cluster file ${options.clusterFile} names no Cluster (metadata.name) and no serverName`,
     );
   }
-  const readSecret = (secret: string, key: string, field: string): string => {
-    if (options.secretsRoot === undefined) {
-      throw new InstanceError(`${field} refers to Secret "${secret}", but --secrets-root is not set`);
-    }
-    return readMountedKey(join(options.secretsRoot, secret), key, `${field} (Secret "${secret}", key "${key}")`);
+  const { store, layout } = openClusterStore(config, { clusterName: serverName, secretsRoot: options.secretsRoot });
+  return {
+    cluster,
+    config,
+    store,
+    layout,
+    maxParallel: Math.max(1, config.wal?.maxParallel ?? 1),
+    log: walLogger(cluster, component),
   };
-  try {
-    const { store, destination } = objectStoreFromConfiguration(config, readSecret);
-    return {
-      cluster,
-      config,
-      store,
-      layout: new BarmanLayout(destination.prefix, serverName),
-      maxParallel: Math.max(1, config.wal?.maxParallel ?? 1),
-      log: walLogger(cluster, component),
-    };
-  } catch (err) {
-    if (err instanceof InstanceError) throw err;
-    throw new InstanceError(errorMessage(err));
-  }
 }

@@ -48,14 +48,21 @@ test("keys parse back into the file they hold, and only this server's", () => {
   assert.equal(layout.parseWalKey('p/s/wals/0000000100000003/000000010000000200000003'), undefined);
   assert.equal(layout.parseWalKey('p/other/wals/00000002.history'), undefined);
   assert.equal(layout.parseBackupKey('p/s/base/20240101T010203/backup.info'), '20240101T010203');
+  // A listing with delimiter '/' of basePrefix gives each backup's directory.
+  assert.equal(layout.basePrefix, 'p/s/base/');
+  assert.equal(layout.parseBackupKey('p/s/base/20240101T010203/'), '20240101T010203');
+  assert.equal(layout.parseBackupKey('p/s/wals/00000002.history'), undefined);
 });
 
 test('base backups: backup.info and one tar per tablespace, split parts numbered as barman does', () => {
   const layout = new BarmanLayout('p', 's');
+  assert.equal(layout.backupPrefix('20240102T030405'), 'p/s/base/20240102T030405/');
   assert.equal(layout.backupInfoKey('20240102T030405'), 'p/s/base/20240102T030405/backup.info');
+  assert.equal(new BarmanLayout('', 's').backupInfoKey('20240102T030405'), 's/base/20240102T030405/backup.info');
   assert.equal(layout.tarKey('20240102T030405', 'data'), 'p/s/base/20240102T030405/data.tar');
   assert.equal(layout.tarKey('20240102T030405', '16384', 0, 'gzip'), 'p/s/base/20240102T030405/16384.tar.gz');
   assert.equal(layout.tarKey('20240102T030405', 'data', 1, 'snappy'), 'p/s/base/20240102T030405/data_0001.tar.snappy');
   assert.throws(() => layout.tarKey('x', 'data', 0, 'zstd'), /does not write zstd-compressed tars/);
   assert.equal(backupIdFor(new Date(2024, 0, 2, 3, 4, 5)), '20240102T030405');
+  assert.equal(backupIdFor(new Date(2024, 4, 1, 9, 8, 7)), '20240501T090807');
 });

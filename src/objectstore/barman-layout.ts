@@ -72,11 +72,12 @@ export function walHashDir(xlog: XlogName): string {
 
 /** barman's backup id: the backup's start as `%Y%m%dT%H%M%S` in the local time zone. */
 export function backupIdFor(start: Date): string {
-  const p = (n: number) => String(n).padStart(2, '0');
-  return `${start.getFullYear()}${p(start.getMonth() + 1)}${p(start.getDate())}T${p(start.getHours())}${p(start.getMinutes())}${p(start.getSeconds())}`;
+  const p = (n: number, width = 2) => String(n).padStart(width, '0');
+  return (
+    `${p(start.getFullYear(), 4)}${p(start.getMonth() + 1)}${p(start.getDate())}` +
+    `T${p(start.getHours())}${p(start.getMinutes())}${p(start.getSeconds())}`
+  );
 }
-
-export const BACKUP_ID_RE = /^\d{8}T\d{6}$/;
 
 /** Where one server's backups and WAL live below a destination prefix. */
 export class BarmanLayout {

@@ -30,6 +30,13 @@ export function parseS3DestinationPath(destinationPath: string): S3Destination {
   return { bucket: match[1] as string, prefix: (match[2] ?? '').replace(/^\/+|\/+$/g, '') };
 }
 
+export interface StoreTuning {
+  /** Parts of one multipart upload in flight at once (a base backup's data.jobs). */
+  partConcurrency?: number;
+  /** Where inheritFromIAMRole and the region's default look (process.env). */
+  env?: NodeJS.ProcessEnv;
+}
+
 export interface ConfiguredStore {
   store: S3ObjectStore;
   destination: S3Destination;
@@ -39,7 +46,7 @@ export interface ConfiguredStore {
 export function objectStoreFromConfiguration(
   config: BarmanObjectStoreConfiguration,
   readSecret: SecretReader,
-  env: NodeJS.ProcessEnv = process.env,
+  { partConcurrency, env = process.env }: StoreTuning = {},
 ): ConfiguredStore {
   if (config.azureCredentials !== undefined || /^https?:\/\/[^/]+\.blob\./.test(config.destinationPath)) {
     throw new ObjectStoreConfigError(`${FIELD}: Azure Blob Storage is not supported yet (only S3)`);
@@ -80,6 +87,7 @@ export function objectStoreFromConfiguration(
       credentials,
       endpointURL: config.endpointURL,
       ca,
+      partConcurrency,
     });
     return { store, destination };
   } catch (err) {

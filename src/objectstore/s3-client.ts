@@ -85,7 +85,8 @@ export class S3ObjectStore implements ObjectStore {
   private readonly pathStyle: boolean;
   private readonly agent: HttpAgent;
   private readonly partSize: number;
-  private readonly partConcurrency: number;
+  /** Parts of one multipart upload in flight at once (default 2, barman-cloud's default jobs). */
+  readonly partConcurrency: number;
   private readonly timeoutMs: number;
   private readonly maxAttempts: number;
   private readonly options: S3ClientOptions;

@@ -10,11 +10,21 @@ import { chownSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { parseBackupInfo } from '../../src/instance/backup/backup-info.ts';
-import { S3ObjectStore } from '../../src/objectstore/s3-client.ts';
-import { staticCredentials } from '../../src/objectstore/s3-credentials.ts';
+import type { S3ObjectStore } from '../../src/objectstore/s3-client.ts';
 import { BARMAN_VENV, type ObjectStore, runBarmanCloud, startObjectStore } from '../support/object-store.ts';
+import { objectStoreClient } from '../support/object-store-client.ts';
 import { CNPG_BIN } from '../support/samples.ts';
-import { makeSandbox, PG_BIN, POD_USER, sleep, waitFor, writeClusterFile, writeMountedObject } from './support.ts';
+import {
+  makeSandbox,
+  PG_BIN,
+  POD_USER,
+  psqlAt,
+  sleep,
+  testCluster,
+  waitFor,
+  writeClusterFile,
+  writeMountedObject,
+} from './support.ts';
 
 const sandbox = makeSandbox('base-backup');
 const PG_PORT = 25_400 + (process.pid % 400);
@@ -39,53 +49,78 @@ function pgTool(tool: string, args: string[], timeout = 120_000): string {
   return r.stdout;
 }
 
-const psql = (port: number, sql: string) =>
-  pgTool('psql', [
-    '-X',
-    '-A',
-    '-t',
-    '-q',
-    '-v',
-    'ON_ERROR_STOP=1',
-    '-h',
-    socketDir,
-    '-p',
-    String(port),
-    '-d',
-    'postgres',
-    '-c',
-    sql,
-  ]).trim();
+const psql = (port: number, sql: string) => psqlAt(socketDir, port, sql, { timeoutMs: 120_000 });
 
 function ownedDir(path: string): void {
   mkdirSync(path, { recursive: true, mode: 0o700 });
   if (POD_USER) chownSync(path, POD_USER.uid, POD_USER.gid);
 }
 
+/** A server of this suite in `dir`: socket-only on `port`, small, with `settings`. */
+function writeServerConf(dir: string, port: number, settings: string[]): void {
+  writeFileSync(
+    join(dir, 'postgresql.auto.conf'),
+    [
+      `port = ${port}`,
+      `unix_socket_directories = '${socketDir}'`,
+      "listen_addresses = ''",
+      'shared_buffers = 16MB',
+      ...settings,
+      '',
+    ].join('\n'),
+  );
+}
+
+/** `cnpg instance backup`'s arguments for the instance at `target`. */
+function backupArgs(args: string[] = [], target = { pgdata, port: PG_PORT }): string[] {
+  return [
+    'instance',
+    'backup',
+    '--pgdata',
+    target.pgdata,
+    '--pod-name',
+    'pg-1',
+    '--cluster-file',
+    clusterFile,
+    '--socket-dir',
+    socketDir,
+    '--pg-port',
+    String(target.port),
+    '--secrets-root',
+    secretsRoot,
+    '--scratch-dir',
+    join(sandbox.root, 'scratch'),
+    ...args,
+  ];
+}
+
 function backup(args: string[] = [], target = { pgdata, port: PG_PORT }) {
-  return spawnSync(
+  return spawnSync(CNPG_BIN, backupArgs(args, target), { encoding: 'utf8', timeout: 300_000 });
+}
+
+/** The JSON object a command prints on its last line. */
+const lastLineJson = <T>(stdout: string): T => JSON.parse(stdout.trim().split('\n').at(-1) as string) as T;
+
+/** `cnpg instance backup-list`'s backups. */
+function listOurs(): Record<string, unknown>[] {
+  const list = spawnSync(
     CNPG_BIN,
     [
       'instance',
-      'backup',
+      'backup-list',
       '--pgdata',
-      target.pgdata,
+      pgdata,
       '--pod-name',
       'pg-1',
       '--cluster-file',
       clusterFile,
-      '--socket-dir',
-      socketDir,
-      '--pg-port',
-      String(target.port),
       '--secrets-root',
       secretsRoot,
-      '--scratch-dir',
-      join(sandbox.root, 'scratch'),
-      ...args,
     ],
-    { encoding: 'utf8', timeout: 300_000 },
+    { encoding: 'utf8', timeout: 60_000 },
   );
+  assert.equal(list.status, 0, list.stderr);
+  return lastLineJson<{ backups_list: Record<string, unknown>[] }>(list.stdout).backups_list;
 }
 
 async function text(key: string): Promise<string> {
@@ -111,54 +146,37 @@ function barmanScript(name: string, tool: string, args: string): string {
 before(async () => {
   minio = await startObjectStore();
   destination = `${minio.destinationPath}cluster`;
-  store = new S3ObjectStore({
-    bucket: minio.bucket,
-    region: minio.region,
-    credentials: staticCredentials({ accessKeyId: minio.accessKeyId, secretAccessKey: minio.secretAccessKey }),
-    endpointURL: minio.endpointURL,
-  });
+  store = objectStoreClient(minio);
 
   writeMountedObject(join(secretsRoot, 'minio'), {
     ACCESS_KEY_ID: minio.accessKeyId,
     ACCESS_SECRET_KEY: minio.secretAccessKey,
   });
-  writeClusterFile(clusterFile, {
-    apiVersion: 'postgresql.cnpg.io/v1',
-    kind: 'Cluster',
-    metadata: { name: 'pg', namespace: 'default' },
-    spec: {
-      instances: 1,
-      storage: { size: '1Gi' },
-      backup: {
-        barmanObjectStore: {
-          destinationPath: destination,
-          endpointURL: minio.endpointURL,
-          s3Credentials: {
-            accessKeyId: { name: 'minio', key: 'ACCESS_KEY_ID' },
-            secretAccessKey: { name: 'minio', key: 'ACCESS_SECRET_KEY' },
+  writeClusterFile(
+    clusterFile,
+    testCluster({
+      spec: {
+        instances: 1,
+        backup: {
+          barmanObjectStore: {
+            destinationPath: destination,
+            endpointURL: minio.endpointURL,
+            s3Credentials: {
+              accessKeyId: { name: 'minio', key: 'ACCESS_KEY_ID' },
+              secretAccessKey: { name: 'minio', key: 'ACCESS_SECRET_KEY' },
+            },
+            // Three parts of a tar go up at once: the killed test's bulk table makes multipart tars.
+            data: { compression: 'gzip', immediateCheckpoint: true, jobs: 3 },
           },
-          data: { compression: 'gzip', immediateCheckpoint: true },
         },
       },
-    },
-  });
+    }),
+  );
 
   for (const d of [pgdata, tablespaceDir, socketDir]) ownedDir(d);
   const archive = barmanScript('wal-archive', 'barman-cloud-wal-archive', '"$1"');
   pgTool('initdb', ['-D', pgdata, '-U', 'postgres', '--no-sync', '-A', 'trust']);
-  writeFileSync(
-    join(pgdata, 'postgresql.auto.conf'),
-    [
-      `port = ${PG_PORT}`,
-      `unix_socket_directories = '${socketDir}'`,
-      "listen_addresses = ''",
-      'shared_buffers = 16MB',
-      'archive_mode = on',
-      `archive_command = '${archive} %p'`,
-      'wal_level = replica',
-      '',
-    ].join('\n'),
-  );
+  writeServerConf(pgdata, PG_PORT, ['archive_mode = on', `archive_command = '${archive} %p'`, 'wal_level = replica']);
   pgTool('pg_ctl', ['-D', pgdata, '-w', '-l', join(socketDir, 'pg.log'), 'start']);
   psql(PG_PORT, `CREATE TABLESPACE tbs1 LOCATION '${tablespaceDir}'`);
   psql(PG_PORT, 'CREATE TABLE kept AS SELECT g AS id, md5(g::text) AS v FROM generate_series(1, 100000) g');
@@ -169,6 +187,7 @@ after(async () => {
   for (const dir of ['pgdata', 'standby', 'restored', 'restored-from-standby'].map((d) => join(sandbox.root, d))) {
     spawnSync(join(PG_BIN, 'pg_ctl'), ['-D', dir, '-m', 'immediate', 'stop'], { cwd: '/', ...asPodUser });
   }
+  store?.close();
   await minio?.stop();
   await sandbox.dispose();
 });
@@ -210,19 +229,12 @@ async function restoreAndCheck(backupId: string, name: string, rows = 100000): P
   assert.equal(r.status, 0, r.stderr);
   assert.match(readFileSync(join(restored, 'backup_label'), 'utf8'), /^START WAL LOCATION/);
   const walRestore = barmanScript('wal-restore', 'barman-cloud-wal-restore', '"$1" "$2"');
-  writeFileSync(
-    join(restored, 'postgresql.auto.conf'),
-    [
-      `port = ${RESTORE_PORT}`,
-      `unix_socket_directories = '${socketDir}'`,
-      "listen_addresses = ''",
-      'shared_buffers = 16MB',
-      'archive_mode = off',
-      `restore_command = '${walRestore} %f %p'`,
-      "recovery_target = 'immediate'",
-      "recovery_target_action = 'promote'",
-    ].join('\n'),
-  );
+  writeServerConf(restored, RESTORE_PORT, [
+    'archive_mode = off',
+    `restore_command = '${walRestore} %f %p'`,
+    "recovery_target = 'immediate'",
+    "recovery_target_action = 'promote'",
+  ]);
   writeFileSync(join(restored, 'recovery.signal'), '');
   if (POD_USER) execFileSync('chown', ['-R', `${POD_USER.uid}:${POD_USER.gid}`, restored]);
   pgTool('pg_ctl', ['-D', restored, '-w', '-t', '120', '-l', join(socketDir, `${name}.log`), 'start']);
@@ -247,7 +259,7 @@ describe('cnpg instance backup', () => {
   it("writes a DONE backup in barman-cloud's layout, listed by backup-list", async () => {
     const r = backup(['--backup-name', 'first']);
     assert.equal(r.status, 0, r.stderr);
-    const result = JSON.parse(r.stdout.trim().split('\n').at(-1) as string) as Record<string, unknown>;
+    const result = lastLineJson<Record<string, unknown>>(r.stdout);
     backupId = result.backup_id as string;
     assert.match(backupId, /^\d{8}T\d{6}$/);
     assert.equal(result.status, 'DONE');
@@ -273,26 +285,7 @@ describe('cnpg instance backup', () => {
     );
     assert.ok((info.size ?? 0) > 0);
 
-    const list = spawnSync(
-      CNPG_BIN,
-      [
-        'instance',
-        'backup-list',
-        '--pgdata',
-        pgdata,
-        '--pod-name',
-        'pg-1',
-        '--cluster-file',
-        clusterFile,
-        '--secrets-root',
-        secretsRoot,
-      ],
-      { encoding: 'utf8', timeout: 60_000 },
-    );
-    assert.equal(list.status, 0, list.stderr);
-    const listed = (
-      JSON.parse(list.stdout.trim().split('\n').at(-1) as string) as { backups_list: Record<string, unknown>[] }
-    ).backups_list;
+    const listed = listOurs();
     assert.deepEqual(
       listed.map((b) => [b.backup_id, b.status, b.backup_name, b.begin_wal, b.end_wal]),
       [[backupId, 'DONE', 'first', info.beginWal, info.endWal]],
@@ -341,7 +334,7 @@ describe('cnpg instance backup', () => {
     );
     const r = backup(['--backup-name', 'from-standby'], { pgdata: standby, port: STANDBY_PORT });
     assert.equal(r.status, 0, r.stderr);
-    const id = (JSON.parse(r.stdout.trim().split('\n').at(-1) as string) as { backup_id: string }).backup_id;
+    const id = lastLineJson<{ backup_id: string }>(r.stdout).backup_id;
     const info = parseBackupInfo(await text(`cluster/pg/base/${id}/backup.info`), id);
     assert.equal(info.status, 'DONE');
     assert.match(info.backupLabel ?? '', /BACKUP FROM: standby/);
@@ -362,28 +355,7 @@ describe('cnpg instance backup', () => {
       PG_PORT,
       'CREATE TABLE bulk AS SELECT g AS id, md5(g::text) || md5((g + 1)::text) AS v FROM generate_series(1, 2000000) g',
     );
-    const child = spawn(
-      CNPG_BIN,
-      [
-        'instance',
-        'backup',
-        '--pgdata',
-        pgdata,
-        '--pod-name',
-        'pg-1',
-        '--cluster-file',
-        clusterFile,
-        '--socket-dir',
-        socketDir,
-        '--pg-port',
-        String(PG_PORT),
-        '--secrets-root',
-        secretsRoot,
-        '--scratch-dir',
-        join(sandbox.root, 'scratch'),
-      ],
-      { stdio: ['ignore', 'pipe', 'pipe'] },
-    );
+    const child = spawn(CNPG_BIN, backupArgs(), { stdio: ['ignore', 'pipe', 'pipe'] });
     let out = '';
     child.stdout?.setEncoding('utf8').on('data', (c: string) => {
       out += c;
@@ -411,7 +383,7 @@ describe('cnpg instance backup', () => {
     await sleep(1000); // backup ids are seconds: the next must not reuse the killed one's.
     const next = backup();
     assert.equal(next.status, 0, next.stderr);
-    const nextId = (JSON.parse(next.stdout.trim().split('\n').at(-1) as string) as { backup_id: string }).backup_id;
+    const nextId = lastLineJson<{ backup_id: string }>(next.stdout).backup_id;
     const info = parseBackupInfo(await text(`cluster/pg/base/${nextId}/backup.info`), nextId);
     assert.equal(info.status, 'DONE');
   });
@@ -426,26 +398,7 @@ describe('cnpg instance backup', () => {
     assert.equal(r.status, 0, r.stderr);
     const barman = await runBarmanCloud(minio, 'barman-cloud-backup-list', ['--format', 'json', destination, SERVER]);
     const theirs = (JSON.parse(barman.stdout) as { backups_list: Record<string, unknown>[] }).backups_list;
-    const list = spawnSync(
-      CNPG_BIN,
-      [
-        'instance',
-        'backup-list',
-        '--pgdata',
-        pgdata,
-        '--pod-name',
-        'pg-1',
-        '--cluster-file',
-        clusterFile,
-        '--secrets-root',
-        secretsRoot,
-      ],
-      { encoding: 'utf8', timeout: 60_000 },
-    );
-    assert.equal(list.status, 0, list.stderr);
-    const ours = (
-      JSON.parse(list.stdout.trim().split('\n').at(-1) as string) as { backups_list: Record<string, unknown>[] }
-    ).backups_list;
+    const ours = listOurs();
     assert.ok(theirs.some((b) => b.backup_name === 'by-barman'));
     assert.deepEqual(ours.map(comparable), theirs.map(comparable));
   });

@@ -222,8 +222,13 @@ export async function httpJson<T>(address: string, path: string, method = 'GET',
   return JSON.parse(r.body) as T;
 }
 
-/** psql as the `postgres` superuser through the instance's socket (peer authentication). */
-export function psqlSocket(l: InstanceLayout, sql: string, database = 'postgres'): string {
+/** psql as the `postgres` superuser through a socket directory and port (peer authentication). */
+export function psqlAt(
+  socketDir: string,
+  port: number,
+  sql: string,
+  opts: { database?: string; timeoutMs?: number } = {},
+): string {
   const r = spawnSync(
     join(PG_BIN, 'psql'),
     [
@@ -234,20 +239,30 @@ export function psqlSocket(l: InstanceLayout, sql: string, database = 'postgres'
       '-v',
       'ON_ERROR_STOP=1',
       '-h',
-      l.socketDir,
+      socketDir,
       '-p',
-      '5432',
+      String(port),
       '-U',
       'postgres',
       '-d',
-      database,
+      opts.database ?? 'postgres',
       '-c',
       sql,
     ],
-    { encoding: 'utf8', timeout: 20_000, cwd: '/', ...(POD_USER ? { uid: POD_USER.uid, gid: POD_USER.gid } : {}) },
+    {
+      encoding: 'utf8',
+      timeout: opts.timeoutMs ?? 20_000,
+      cwd: '/',
+      ...(POD_USER ? { uid: POD_USER.uid, gid: POD_USER.gid } : {}),
+    },
   );
-  if (r.status !== 0) throw new Error(`psql on ${l.name}: ${r.stderr.trim()}`);
+  if (r.status !== 0) throw new Error(`psql on ${socketDir} port ${port}: ${r.stderr.trim() || r.error?.message}`);
   return r.stdout.trim();
+}
+
+/** psql as the `postgres` superuser through the instance's socket. */
+export function psqlSocket(l: InstanceLayout, sql: string, database = 'postgres'): string {
+  return psqlAt(l.socketDir, 5432, sql, { database });
 }
 
 /** psql over TCP with a password, as an application would connect. */

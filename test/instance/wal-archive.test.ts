@@ -3,12 +3,12 @@
 // keys, `cnpg instance wal-restore` gives them back byte for byte, and a new cluster refuses an
 // archive that already holds WAL unless annotated. Addresses 127.0.46.x.
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
-import { copyFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { chownSync, copyFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { BarmanLayout } from '../../src/objectstore/barman-layout.ts';
-import { type Minio, startMinio } from '../objectstore/minio.ts';
+import { type ObjectStore, runBarmanCloud, startObjectStore } from '../support/object-store.ts';
+import { objectStoreClient } from '../support/object-store-client.ts';
 import {
   cnpgSync,
   http,
@@ -16,6 +16,7 @@ import {
   layout,
   ManagerProcess,
   makeSandbox,
+  POD_USER,
   psqlSocket,
   testCluster,
   waitFor,
@@ -28,7 +29,7 @@ const pg1 = layout(sandbox, 'pg-1', '127.0.46.1');
 const clusterFile = join(sandbox.root, 'cluster.yaml');
 const secretsRoot = join(sandbox.root, 'secrets');
 const storeLayout = new BarmanLayout('e2e', 'pg');
-let minio: Minio;
+let minio: ObjectStore;
 
 function backupCluster(
   name: string,
@@ -42,7 +43,7 @@ function backupCluster(
         barmanObjectStore: {
           destinationPath: 's3://wal/e2e',
           serverName,
-          endpointURL: minio.endpoint,
+          endpointURL: minio.endpointURL,
           s3Credentials: {
             accessKeyId: { name: 'minio', key: 'ACCESS_KEY_ID' },
             secretAccessKey: { name: 'minio', key: 'ACCESS_SECRET_KEY' },
@@ -56,11 +57,10 @@ function backupCluster(
 }
 
 before(async () => {
-  minio = await startMinio();
-  await minio.makeBucket('wal');
+  minio = await startObjectStore({ bucket: 'wal' });
   writeMountedObject(join(secretsRoot, 'minio'), {
-    ACCESS_KEY_ID: minio.accessKey,
-    ACCESS_SECRET_KEY: minio.secretKey,
+    ACCESS_KEY_ID: minio.accessKeyId,
+    ACCESS_SECRET_KEY: minio.secretAccessKey,
   });
   writeClusterFile(clusterFile, backupCluster('pg'));
   writeMountedObject(join(sandbox.root, 'app-secret'), { username: 'app', password: 'app-password' });
@@ -79,10 +79,27 @@ before(async () => {
 
 after(async () => {
   await sandbox.dispose();
-  await minio?.dispose();
+  await minio?.stop();
 });
 
 const switched: string[] = [];
+
+/** `cnpg instance wal-restore` of `name` into `target`, with the Cluster in `file`. */
+function walRestore(file: string, scratch: string, name: string, target: string, extra: string[] = []) {
+  return cnpgSync([
+    'instance',
+    'wal-restore',
+    '--cluster-file',
+    file,
+    '--secrets-root',
+    secretsRoot,
+    '--scratch-dir',
+    join(sandbox.root, scratch),
+    ...extra,
+    name,
+    target,
+  ]);
+}
 
 test('switched segments arrive gzip-compressed under barman-cloud keys', async () => {
   psqlSocket(pg1, 'CREATE TABLE t (x int)');
@@ -93,7 +110,7 @@ test('switched segments arrive gzip-compressed under barman-cloud keys', async (
     ).split('\n')[0] as string;
     switched.push(name);
   }
-  const store = minio.client('wal');
+  const store = objectStoreClient(minio);
   try {
     const last = switched.at(-1) as string;
     await waitFor(
@@ -121,34 +138,15 @@ test('wal-restore gives an archived segment back byte for byte', () => {
   const name = switched.at(-1) as string;
   const target = join(sandbox.root, 'restored', name);
   mkdirSync(join(sandbox.root, 'restored'), { recursive: true });
-  const r = cnpgSync([
-    'instance',
-    'wal-restore',
-    '--cluster-file',
-    clusterFile,
-    '--secrets-root',
-    secretsRoot,
-    '--scratch-dir',
-    join(sandbox.root, 'restore-scratch'),
-    '--pgdata',
-    sandbox.root,
-    name,
-    target,
-  ]);
+  const r = walRestore(clusterFile, 'restore-scratch', name, target, ['--pgdata', sandbox.root]);
   assert.equal(r.status, 0, r.stderr);
   assert.ok(readFileSync(target).equals(readFileSync(join(pg1.pgdata, 'pg_wal', name))), 'identical to pg_wal');
-  const missing = cnpgSync([
-    'instance',
-    'wal-restore',
-    '--cluster-file',
+  const missing = walRestore(
     clusterFile,
-    '--secrets-root',
-    secretsRoot,
-    '--scratch-dir',
-    join(sandbox.root, 'restore-scratch'),
+    'restore-scratch',
     '000000010000000F00000001',
     join(sandbox.root, 'restored', 'missing'),
-  ]);
+  );
   assert.equal(missing.status, 1);
   assert.match(missing.stderr, /error: 000000010000000F00000001 is not in s3:\/\/wal\/e2e\/pg\/wals\//);
 });
@@ -190,25 +188,19 @@ test("a new cluster refuses an archive holding another cluster's WAL unless anno
   assert.equal(existsSync(flag), false);
 });
 
-/** A barman-cloud tool against the MinIO, credentials in the environment as upstream passes them. */
-function barmanCloud(tool: string, args: string[]) {
-  const r = spawnSync(tool, ['--endpoint-url', minio.endpoint, '--cloud-provider', 'aws-s3', ...args], {
-    encoding: 'utf8',
-    timeout: 120_000,
-    env: { ...process.env, AWS_ACCESS_KEY_ID: minio.accessKey, AWS_SECRET_ACCESS_KEY: minio.secretKey },
-  });
-  return { status: r.status, stderr: r.stderr };
-}
-
-test('barman-cloud-wal-restore restores our segments byte for byte, we restore what barman-cloud-wal-archive wrote', () => {
+test('barman-cloud-wal-restore restores our segments byte for byte, we restore what barman-cloud-wal-archive wrote', async () => {
   const name = switched.at(-1) as string;
   const original = readFileSync(join(pg1.pgdata, 'pg_wal', name));
-  const byBarman = join(sandbox.root, 'barman-restored');
-  const restored = barmanCloud('barman-cloud-wal-restore', ['s3://wal/e2e', 'pg', name, byBarman]);
+  // The barman-cloud tools run as the pod user, as in an instance's pod.
+  const barmanDir = join(sandbox.root, 'barman');
+  mkdirSync(barmanDir);
+  if (POD_USER) chownSync(barmanDir, POD_USER.uid, POD_USER.gid);
+  const byBarman = join(barmanDir, 'restored');
+  const restored = await runBarmanCloud(minio, 'barman-cloud-wal-restore', ['s3://wal/e2e', 'pg', name, byBarman]);
   assert.equal(restored.status, 0, restored.stderr);
   assert.ok(readFileSync(byBarman).equals(original));
 
-  const archived = barmanCloud('barman-cloud-wal-archive', [
+  const archived = await runBarmanCloud(minio, 'barman-cloud-wal-archive', [
     '--gzip',
     's3://wal/e2e',
     'barman',
@@ -218,18 +210,7 @@ test('barman-cloud-wal-restore restores our segments byte for byte, we restore w
   const barmanFile = join(sandbox.root, 'barman-cluster.yaml');
   writeClusterFile(barmanFile, backupCluster('pg', {}, 'barman'));
   const target = join(sandbox.root, 'ours-from-barman');
-  const r = cnpgSync([
-    'instance',
-    'wal-restore',
-    '--cluster-file',
-    barmanFile,
-    '--secrets-root',
-    secretsRoot,
-    '--scratch-dir',
-    join(sandbox.root, 'barman-scratch'),
-    name,
-    target,
-  ]);
+  const r = walRestore(barmanFile, 'barman-scratch', name, target);
   assert.equal(r.status, 0, r.stderr);
   assert.ok(readFileSync(target).equals(original));
 });

@@ -3,6 +3,7 @@
 // missing bucket or key, an unreachable endpoint.
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
+import { createServer as createHttpServer, request as httpRequest } from 'node:http';
 import { createServer } from 'node:net';
 import { Readable } from 'node:stream';
 import { buffer } from 'node:stream/consumers';
@@ -10,19 +11,19 @@ import { after, before, test } from 'node:test';
 import type { ObjectStoreError } from '../../src/objectstore/object-store.ts';
 import { S3ObjectStore } from '../../src/objectstore/s3-client.ts';
 import { staticCredentials } from '../../src/objectstore/s3-credentials.ts';
-import { type Minio, startMinio } from './minio.ts';
+import { type ObjectStore, startObjectStore } from '../support/object-store.ts';
+import { objectStoreClient } from '../support/object-store-client.ts';
 
-let minio: Minio;
+let minio: ObjectStore;
 let store: S3ObjectStore;
 
 before(async () => {
-  minio = await startMinio();
-  await minio.makeBucket('client');
-  store = minio.client('client', { partSize: 5 * 1024 * 1024 });
+  minio = await startObjectStore({ bucket: 'client' });
+  store = objectStoreClient(minio, { partSize: 5 * 1024 * 1024 });
 });
 after(async () => {
   store?.close();
-  await minio?.dispose();
+  await minio?.stop();
 });
 
 test('put, head, get and delete an object, keys with spaces and non-ASCII included', async () => {
@@ -48,6 +49,55 @@ test('a stream larger than a part goes up as a multipart upload and comes back i
   assert.equal((await store.head('multipart/empty'))?.size, 0);
 });
 
+/**
+ * A proxy in front of MinIO that counts the UploadPart requests in flight, holding each a moment
+ * so that parts the client sends together overlap. Headers pass unchanged (the signature covers Host).
+ */
+async function partCountingProxy(target: string): Promise<{ url: string; maxInFlight: () => number; close(): void }> {
+  let inFlight = 0;
+  let max = 0;
+  const server = createHttpServer((req, res) => {
+    const isPart = req.method === 'PUT' && /[?&]partNumber=/.test(req.url ?? '');
+    if (isPart) max = Math.max(max, ++inFlight);
+    const forward = () => {
+      const upstream = httpRequest(
+        new URL(req.url ?? '/', target),
+        { method: req.method, headers: req.headers },
+        (answer) => {
+          res.writeHead(answer.statusCode ?? 502, answer.headers);
+          answer.pipe(res);
+          answer.on('end', () => {
+            if (isPart) inFlight--;
+          });
+        },
+      );
+      upstream.on('error', () => res.destroy());
+      req.pipe(upstream);
+    };
+    if (isPart) setTimeout(forward, 200);
+    else forward();
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as { port: number };
+  return { url: `http://127.0.0.1:${port}`, maxInFlight: () => max, close: () => server.close() };
+}
+
+test('an upload sends at most partConcurrency parts at once (a base backup sets it from data.jobs)', async () => {
+  const body = randomBytes(6 * 5 * 1024 * 1024);
+  for (const partConcurrency of [1, 3]) {
+    const proxy = await partCountingProxy(minio.endpointURL);
+    const client = objectStoreClient(minio, { endpointURL: proxy.url, partSize: 5 * 1024 * 1024, partConcurrency });
+    try {
+      await client.put(`concurrency/${partConcurrency}`, Readable.from([body]));
+      assert.equal(proxy.maxInFlight(), partConcurrency);
+      assert.ok((await buffer(await store.get(`concurrency/${partConcurrency}`))).equals(body));
+    } finally {
+      client.close();
+      proxy.close();
+    }
+  }
+});
+
 test('listing pages through every key and groups by delimiter; delete works in batches', async () => {
   const keys = Array.from(
     { length: 1105 },
@@ -69,7 +119,7 @@ test('errors carry S3 code, message and object, and sort into kinds', async () =
     assert.match(err.message, /^NoSuchKey: .* \(s3:\/\/client\/missing\/key\)$/);
     return true;
   });
-  const noBucket = minio.client('no-such-bucket');
+  const noBucket = objectStoreClient(minio, { bucket: 'no-such-bucket' });
   await assert.rejects(noBucket.put('k', Buffer.from('x')), (err: ObjectStoreError) => {
     assert.equal(err.message, 'NoSuchBucket: The specified bucket does not exist (s3://no-such-bucket/k)');
     assert.equal(err.kind, 'not-found');
@@ -77,15 +127,15 @@ test('errors carry S3 code, message and object, and sort into kinds', async () =
   });
   assert.equal(await noBucket.bucketExists(), false);
   noBucket.close();
-  const wrongKey = minio.client('client', {
-    credentials: staticCredentials({ accessKeyId: minio.accessKey, secretAccessKey: 'wrong-secret' }),
+  const wrongKey = objectStoreClient(minio, {
+    credentials: staticCredentials({ accessKeyId: minio.accessKeyId, secretAccessKey: 'wrong-secret' }),
   });
   await assert.rejects(wrongKey.put('k', Buffer.from('x')), (err: ObjectStoreError) => {
     assert.equal(err.kind, 'credentials');
     assert.match(err.message, /^SignatureDoesNotMatch: .* \(s3:\/\/client\/k\)$/);
     return true;
   });
-  const unknownKey = minio.client('client', {
+  const unknownKey = objectStoreClient(minio, {
     credentials: staticCredentials({ accessKeyId: 'nobody', secretAccessKey: 'x' }),
   });
   await assert.rejects(

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { backupIdFor, formatBackupInfo, parseBackupInfo, parseBarmanTime, pythonUtcTime } from './backup-info.ts';
+import { formatBackupInfo, parseBackupInfo, parseBarmanTime, pythonUtcTime } from './backup-info.ts';
 import { PyFloat } from './python-literal.ts';
 
 // What a newer barman-cloud-backup (3.12) writes: fields barman 3.4 does not know among them.
@@ -129,11 +129,7 @@ describe('formatBackupInfo', () => {
   });
 });
 
-describe('times and ids', () => {
-  it('names a backup by its local start time, as barman does', () => {
-    assert.equal(backupIdFor(new Date(2024, 4, 1, 9, 8, 7)), '20240501T090807');
-  });
-
+describe('times', () => {
   it("prints UTC times as Python's str(datetime) and reads every barman form", () => {
     assert.equal(pythonUtcTime(new Date('2024-05-01T10:11:12.345Z'), 345678).text, '2024-05-01 10:11:12.345678+00:00');
     assert.equal(pythonUtcTime(new Date('2024-05-01T10:11:12Z'), 0).text, '2024-05-01 10:11:12+00:00');

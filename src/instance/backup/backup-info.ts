@@ -55,17 +55,6 @@ export interface BackupInfo {
 /** barman's default WAL segment size, used when backup.info does not say. */
 export const DEFAULT_XLOG_SEGMENT_SIZE = 16 * 1024 * 1024;
 
-/** A backup id as barman makes it: the start time, `%Y%m%dT%H%M%S` in the local time zone. */
-export function backupIdFor(when: Date): string {
-  const p = (n: number, w = 2) => String(n).padStart(w, '0');
-  return (
-    `${p(when.getFullYear(), 4)}${p(when.getMonth() + 1)}${p(when.getDate())}` +
-    `T${p(when.getHours())}${p(when.getMinutes())}${p(when.getSeconds())}`
-  );
-}
-
-export const BACKUP_ID_PATTERN = /^\d{8}T\d{6}$/;
-
 /**
  * `str(datetime)` in UTC, as Python prints a timezone-aware datetime: `2024-05-01 10:11:12.345678+00:00`
  * (no fraction when the microseconds are zero). `micros` are the microseconds within the second.

@@ -13,19 +13,12 @@ import { pipeline } from 'node:stream/promises';
 import type pg from 'pg';
 import type { Logger } from '../../log/logger.ts';
 import { parseLsn } from '../../postgres/lsn.ts';
+import { type BarmanLayout, backupIdFor } from '../../objectstore/barman-layout.ts';
 import type { ObjectStore, PutOptions } from '../../objectstore/object-store.ts';
 import { errorMessage } from '../errors.ts';
-import {
-  type BackupInfo,
-  backupIdFor,
-  formatBackupInfo,
-  pythonUtcTime,
-  seconds,
-  type Tablespace,
-} from './backup-info.ts';
+import { type BackupInfo, formatBackupInfo, pythonUtcTime, seconds, type Tablespace } from './backup-info.ts';
 import { type DataCompression, tarCompression } from './data-compression.ts';
 import { COMMON_EXCLUDES, compileRules, PGDATA_EXCLUDES } from './exclusions.ts';
-import { backupPrefix } from './layout.ts';
 import { endOfArchive } from './tar-format.ts';
 import { bufferEntry, directoryEntries, fileEntry, type TarCounters } from './tar-source.ts';
 
@@ -44,9 +37,8 @@ export interface BackupProgress {
 
 export interface BaseBackupOptions {
   store: ObjectStore;
-  /** The path below the bucket (destinationPath's), '' for the root. */
-  destinationPrefix: string;
-  serverName: string;
+  /** Where the server's backups go in the store (destinationPath's prefix and serverName). */
+  layout: BarmanLayout;
   backupName?: string;
   compression?: DataCompression;
   encryption?: PutOptions['encryption'];
@@ -172,9 +164,10 @@ export async function takeBaseBackup(opts: BaseBackupOptions): Promise<BackupInf
     await client.query('SET statement_timeout TO 0');
     const meta = await readMetadata(client);
     const backupId = backupIdFor((opts.now ?? (() => new Date()))());
-    const prefix = backupPrefix(opts.destinationPrefix, opts.serverName, backupId);
-    if ((await opts.store.head(`${prefix}/backup.info`)) !== undefined) {
-      throw new Error(`a backup with id ${backupId} already exists at ${opts.store.url}/${prefix}`);
+    if ((await opts.store.head(opts.layout.backupInfoKey(backupId))) !== undefined) {
+      throw new Error(
+        `a backup with id ${backupId} already exists at ${opts.store.url}/${opts.layout.backupPrefix(backupId)}`,
+      );
     }
     info = {
       backupId,
@@ -202,7 +195,7 @@ export async function takeBaseBackup(opts: BaseBackupOptions): Promise<BackupInf
         files: counters.files,
       });
     progress('starting');
-    await runBackup(opts, client, meta, info, prefix, compression, counters, log, progress);
+    await runBackup(opts, client, meta, info, compression, counters, log, progress);
     return info;
   } catch (err) {
     if (info !== undefined) await recordFailure(opts, info, err);
@@ -218,7 +211,6 @@ async function runBackup(
   client: pg.Client,
   meta: Metadata,
   info: BackupInfo,
-  prefix: string,
   compression: ReturnType<typeof tarCompression>,
   counters: TarCounters,
   log: Logger,
@@ -246,7 +238,7 @@ async function runBackup(
   const putOptions: PutOptions = { tags: opts.tags, encryption: opts.encryption };
   /** Streams one tar through the compressor into the store; resolves with the bytes stored. */
   const upload = async (name: string, source: AsyncIterable<Buffer>): Promise<number> => {
-    const key = `${prefix}/${name}.tar${compression.extension}`;
+    const key = opts.layout.tarKey(info.backupId, name, 0, opts.compression);
     const compressor = compression.create();
     const feeding = pipeline(Readable.from(source, { objectMode: false }), compressor);
     let size = 0;
@@ -354,7 +346,11 @@ async function runBackup(
   info.size = sizes.reduce((a, b) => a + b, 0);
   info.copyStats = { total_time: seconds(copyTime), number_of_workers: 1, copy_time: seconds(copyTime) };
   info.status = 'DONE';
-  await opts.store.put(`${prefix}/backup.info`, Buffer.from(formatBackupInfo(info), 'utf8'), putOptions);
+  await opts.store.put(
+    opts.layout.backupInfoKey(info.backupId),
+    Buffer.from(formatBackupInfo(info), 'utf8'),
+    putOptions,
+  );
   log.info(
     {
       endWal: info.endWal,
@@ -373,9 +369,8 @@ async function recordFailure(opts: BaseBackupOptions, info: BackupInfo, err: unk
   const firstLine = errorMessage(err).trim().split('\n')[0] || (err as Error)?.name || 'Error';
   info.status = 'FAILED';
   info.error = `failure uploading data (${firstLine})`;
-  const key = `${backupPrefix(opts.destinationPrefix, opts.serverName, info.backupId)}/backup.info`;
   try {
-    await opts.store.put(key, Buffer.from(formatBackupInfo(info), 'utf8'), {
+    await opts.store.put(opts.layout.backupInfoKey(info.backupId), Buffer.from(formatBackupInfo(info), 'utf8'), {
       tags: opts.tags,
       encryption: opts.encryption,
     });

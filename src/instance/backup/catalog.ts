@@ -2,11 +2,11 @@
 // barman-cloud-backup-list reads them (ours and barman-cloud-backup's alike), and the fields
 // upstream's catalog takes from that list (backup_id, backup_name, begin/end wal, xlog, time,
 // timeline, systemid, error).
+import type { BarmanLayout } from '../../objectstore/barman-layout.ts';
 import type { ObjectStore } from '../../objectstore/object-store.ts';
 import { isNotFound } from '../../objectstore/object-store.ts';
 import { errorMessage } from '../errors.ts';
 import { type BackupInfo, parseBackupInfo } from './backup-info.ts';
-import { baseBackupsPrefix } from './layout.ts';
 
 export interface BackupCatalog {
   /** Every backup with a backup.info, whatever its status, sorted by backup id (oldest first). */
@@ -21,20 +21,16 @@ async function readText(stream: AsyncIterable<Buffer | string>): Promise<string>
   return Buffer.concat(chunks).toString('utf8');
 }
 
-/** Lists the base backups of `serverName` under `destinationPrefix`. */
-export async function listBaseBackups(
-  store: ObjectStore,
-  destinationPrefix: string,
-  serverName: string,
-): Promise<BackupCatalog> {
-  const base = baseBackupsPrefix(destinationPrefix, serverName);
-  const { prefixes } = await store.list(`${base}/`, '/');
+/** Lists the base backups of the server `layout` places in `store`. */
+export async function listBaseBackups(store: ObjectStore, layout: BarmanLayout): Promise<BackupCatalog> {
+  const { prefixes } = await store.list(layout.basePrefix, '/');
   const catalog: BackupCatalog = { backups: [], unreadable: [] };
   for (const dir of prefixes.sort()) {
-    const backupId = dir.slice(base.length + 1).replace(/\/$/, '');
+    const backupId = layout.parseBackupKey(dir);
+    if (backupId === undefined) continue;
     let text: string;
     try {
-      text = await readText(await store.get(`${dir.replace(/\/$/, '')}/backup.info`));
+      text = await readText(await store.get(layout.backupInfoKey(backupId)));
     } catch (err) {
       // A directory without backup.info is a backup in progress or one whose process died.
       if (isNotFound(err)) continue;

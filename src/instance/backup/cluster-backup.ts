@@ -1,13 +1,12 @@
-// A base backup of this instance to the Cluster's object store (spec.backup.barmanObjectStore):
-// the store and its credentials from the mounted Secrets, the server name (serverName, else the
-// Cluster's name), the data section's compression, encryption, checkpoint and tags, and a
-// superuser session on the local socket. The backup runs as the OS user PostgreSQL runs as.
-import { join } from 'node:path';
-import pg from 'pg';
-import { objectStoreFromConfiguration, ObjectStoreConfigError } from '../../objectstore/configuration.ts';
+// A base backup of this instance to the Cluster's object store (spec.backup.barmanObjectStore,
+// opened by cluster-store.ts): the data section's compression, encryption, jobs and checkpoint,
+// the tags, and a superuser session on the local socket. The backup runs as the OS user PostgreSQL runs as.
+import type pg from 'pg';
+import type { BarmanObjectStoreConfiguration } from '../../api/v1/barman-types.ts';
+import { connectLocalSession } from '../../postgres/local-session.ts';
+import { type ClusterStore, openClusterStore } from '../cluster-store.ts';
 import type { InstanceContext } from '../context.ts';
 import { InstanceError } from '../errors.ts';
-import { readMountedKey } from '../secrets.ts';
 import type { BackupInfo } from './backup-info.ts';
 import { type BackupProgress, takeBaseBackup } from './base-backup.ts';
 import { type BackupCatalog, listBaseBackups } from './catalog.ts';
@@ -17,46 +16,41 @@ const FIELD = 'spec.backup.barmanObjectStore';
 const APPLICATION_NAME = 'barman_cloud_backup';
 const CONNECT_TIMEOUT_MS = 10_000;
 
-function storeOf(ctx: InstanceContext) {
+/** The Cluster's store; a base backup's uploads send data.jobs parts at once. */
+async function withStore<T>(
+  ctx: InstanceContext,
+  use: (config: BarmanObjectStoreConfiguration, cs: ClusterStore) => Promise<T>,
+): Promise<T> {
   const config = ctx.cluster.spec.backup?.barmanObjectStore;
   if (config === undefined) throw new InstanceError(`the Cluster has no ${FIELD}: there is nowhere to back up to`);
-  const root = ctx.options.secretsRoot;
+  const cs = openClusterStore(config, {
+    clusterName: ctx.clusterName,
+    secretsRoot: ctx.options.secretsRoot,
+    partConcurrency: config.data?.jobs,
+  });
   try {
-    const { store, destination } = objectStoreFromConfiguration(config, (name, key, field) => {
-      if (root === undefined)
-        throw new InstanceError(`${field} refers to Secret "${name}", but --secrets-root is not set`);
-      return readMountedKey(join(root, name), key, `${field} (Secret "${name}", key "${key}")`);
-    });
-    return { config, store, destination, serverName: config.serverName ?? ctx.clusterName };
-  } catch (err) {
-    if (err instanceof ObjectStoreConfigError) throw new InstanceError(err.message);
-    throw err;
+    return await use(config, cs);
+  } finally {
+    cs.store.close();
   }
 }
 
 /** A session on the local instance as `postgres`, through the Unix socket (peer authentication). */
 async function connectLocal(ctx: InstanceContext): Promise<pg.Client> {
-  const client = new pg.Client({
-    host: ctx.options.socketDir,
-    port: ctx.options.pgPort,
-    user: 'postgres',
-    database: 'postgres',
-    application_name: APPLICATION_NAME,
-    connectionTimeoutMillis: CONNECT_TIMEOUT_MS,
-    keepAlive: true,
-    types: { getTypeParser: () => (value: string) => value },
-  });
-  // A broken session fails the query in flight; it must not crash the process.
-  client.on('error', () => undefined);
   try {
-    await client.connect();
+    return await connectLocalSession({
+      socketDir: ctx.options.socketDir,
+      port: ctx.options.pgPort,
+      database: 'postgres',
+      applicationName: APPLICATION_NAME,
+      connectTimeoutMs: CONNECT_TIMEOUT_MS,
+      keepAlive: true,
+    });
   } catch (err) {
-    await client.end().catch(() => undefined);
     throw new InstanceError(
       `cannot connect to the local PostgreSQL through ${ctx.options.socketDir}: ${(err as Error).message}`,
     );
   }
-  return client;
 }
 
 export interface ClusterBackupRequest {
@@ -68,25 +62,24 @@ export interface ClusterBackupRequest {
 
 /** Takes a base backup of the local instance to the Cluster's object store. */
 export async function backupToClusterStore(ctx: InstanceContext, req: ClusterBackupRequest): Promise<BackupInfo> {
-  const { config, store, destination, serverName } = storeOf(ctx);
-  const data = config.data ?? {};
-  return takeBaseBackup({
-    store,
-    destinationPrefix: destination.prefix,
-    serverName,
-    backupName: req.backupName,
-    compression: data.compression,
-    encryption: data.encryption,
-    tags: config.tags,
-    immediateCheckpoint: req.immediateCheckpoint ?? data.immediateCheckpoint ?? false,
-    connect: () => connectLocal(ctx),
-    log: ctx.log.child({ serverName, destinationPath: config.destinationPath }),
-    onProgress: req.onProgress,
+  return withStore(ctx, (config, { store, layout, serverName }) => {
+    const data = config.data ?? {};
+    return takeBaseBackup({
+      store,
+      layout,
+      backupName: req.backupName,
+      compression: data.compression,
+      encryption: data.encryption,
+      tags: config.tags,
+      immediateCheckpoint: req.immediateCheckpoint ?? data.immediateCheckpoint ?? false,
+      connect: () => connectLocal(ctx),
+      log: ctx.log.child({ serverName, destinationPath: config.destinationPath }),
+      onProgress: req.onProgress,
+    });
   });
 }
 
 /** The base backups in the Cluster's object store. */
 export async function listClusterBackups(ctx: InstanceContext): Promise<BackupCatalog> {
-  const { store, destination, serverName } = storeOf(ctx);
-  return listBaseBackups(store, destination.prefix, serverName);
+  return withStore(ctx, (_config, { store, layout }) => listBaseBackups(store, layout));
 }

@@ -1,5 +1,6 @@
-// The compression of a base backup's tars (spec.backup.barmanObjectStore.data.compression), with
-// the file names barman-cloud-backup gives them: data.tar, data.tar.gz, data.tar.bz2.
+// The compression of a base backup's tars (spec.backup.barmanObjectStore.data.compression): the
+// compressors, and the refusal of what barman-cloud's base backups cannot read. The tars' names
+// (data.tar.gz...) are barman-layout's.
 import { spawn } from 'node:child_process';
 import { Duplex, PassThrough, type Transform } from 'node:stream';
 import { constants, createGzip } from 'node:zlib';
@@ -8,8 +9,6 @@ import { InstanceError } from '../errors.ts';
 export type DataCompression = 'gzip' | 'bzip2' | 'lz4' | 'snappy';
 
 export interface TarCompression {
-  /** What follows `.tar` in the object name: '', '.gz', '.bz2'. */
-  extension: string;
   /** A fresh compressing stream for one tar. */
   create(): Transform | Duplex;
 }
@@ -40,12 +39,12 @@ function bzip2Stream(): Duplex {
 export function tarCompression(compression: DataCompression | undefined): TarCompression {
   switch (compression) {
     case undefined:
-      return { extension: '', create: () => new PassThrough() };
+      return { create: () => new PassThrough() };
     case 'gzip':
       // zlib's default level: barman's tarfile uses 9, several times slower for a few percent.
-      return { extension: '.gz', create: () => createGzip({ level: constants.Z_DEFAULT_COMPRESSION }) };
+      return { create: () => createGzip({ level: constants.Z_DEFAULT_COMPRESSION }) };
     case 'bzip2':
-      return { extension: '.bz2', create: bzip2Stream };
+      return { create: bzip2Stream };
     case 'snappy':
       throw new InstanceError(
         'spec.backup.barmanObjectStore.data.compression "snappy" is not supported by the native base backup yet: use gzip or bzip2',

@@ -3,7 +3,8 @@
 // `pg_monitor` role, with application_name cnpg_metrics_exporter. A query's metrics are kept for
 // its cache_seconds, else for the cluster's metricsQueriesTTL, so scrapes between two runs cost
 // PostgreSQL nothing. A failing query costs its own metrics only, never the scrape.
-import pg from 'pg';
+import type pg from 'pg';
+import { connectLocalSession } from '../../postgres/local-session.ts';
 import type { Logger } from '../../log/logger.ts';
 import type { UserQuery } from './query-file.ts';
 import { buildMetrics, type ColumnKind, type MetricFamily, type ResultSet } from './query-metrics.ts';
@@ -34,25 +35,14 @@ interface LocalTarget {
 
 /** A connection to one database of the local instance; values come back as PostgreSQL's text. */
 export async function connectLocal(target: LocalTarget, database: string): Promise<pg.Client> {
-  const client = new pg.Client({
-    host: target.socketDir,
+  return connectLocalSession({
+    socketDir: target.socketDir,
     port: target.port,
-    user: 'postgres',
     database,
-    application_name: EXPORTER_APPLICATION_NAME,
-    connectionTimeoutMillis: CONNECT_TIMEOUT_MS,
-    statement_timeout: STATEMENT_TIMEOUT_MS,
-    types: { getTypeParser: () => (value: string) => value },
+    applicationName: EXPORTER_APPLICATION_NAME,
+    connectTimeoutMs: CONNECT_TIMEOUT_MS,
+    statementTimeoutMs: STATEMENT_TIMEOUT_MS,
   });
-  // A connection that breaks between queries must not crash the manager: the next query fails.
-  client.on('error', () => undefined);
-  try {
-    await client.connect();
-  } catch (err) {
-    await client.end().catch(() => undefined);
-    throw err;
-  }
-  return client;
 }
 
 const kindOf = (oid: number): ColumnKind =>
