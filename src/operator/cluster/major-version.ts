@@ -4,15 +4,13 @@
 // `MajorVersionUpgrade` condition; both go once the spec asks for the running major again. The
 // pods' `app.kubernetes.io/version` label follows the major each data directory reports.
 import { PHASES } from '../../api/v1/cluster-phases.ts';
-import type { ClusterStatus } from '../../api/v1/cluster-types.ts';
-import { updateStatus } from '../../kube/patch.ts';
 import { LABELS } from '../specs/labels.ts';
 import { heldMajorChange, heldMajorChangeMessage } from '../specs/postgres-image.ts';
 import { MERGE_PATCH } from './apply.ts';
 import type { ClusterContext } from './context.ts';
 import type { InstanceState } from './instance-status.ts';
-import { type StatusCondition, setCondition } from './phases.ts';
-import { applyStatusChanges, clusterRef, type StoredCluster } from './status-writer.ts';
+import { reconcileConditions } from './status-conditions.ts';
+import { registerPhase } from './status-writer.ts';
 
 const MAJOR_UPGRADE_CONDITION = 'MajorVersionUpgrade';
 const MAJOR_UPGRADE_NOT_SUPPORTED = 'NotSupportedYet';
@@ -20,35 +18,25 @@ const MAJOR_UPGRADE_NOT_SUPPORTED = 'NotSupportedYet';
 /**
  * Records a held major change in the phase and the condition (true: the cluster waits for the
  * user), or removes the condition of one the user took back (false: go on to the healthy state).
+ * Writes only what differs from the stored status.
  */
 export async function reportMajorVersionChange(ctx: ClusterContext): Promise<boolean> {
   const held = heldMajorChange(ctx.cluster);
-  const hasCondition = (ctx.cluster.status?.conditions ?? []).some((c) => c.type === MAJOR_UPGRADE_CONDITION);
-  if (held === undefined && !hasCondition) return false;
   const message = held === undefined ? undefined : heldMajorChangeMessage(held);
-  if (message !== undefined && ctx.cluster.status?.phaseReason !== message) {
-    ctx.log.warn({ ...held }, 'PostgreSQL major version change not rolled out: not supported yet');
-  }
-  const stored = await updateStatus<StoredCluster>(ctx.objects, clusterRef(ctx.cluster), (current) => {
-    // The wire carries conditions as StatusCondition (client-node types their times as Date).
-    const next: Record<string, unknown> =
+  await reconcileConditions(ctx, {
+    [MAJOR_UPGRADE_CONDITION]:
       message === undefined
-        ? { ...current.status }
-        : { ...applyStatusChanges(current.status, { phase: PHASES.upgradeDelayed, phaseReason: message }) };
-    const conditions = (next.conditions ?? []) as StatusCondition[];
-    next.conditions =
-      message === undefined
-        ? conditions.filter((c) => c.type !== MAJOR_UPGRADE_CONDITION)
-        : setCondition(conditions, {
-            type: MAJOR_UPGRADE_CONDITION,
-            status: 'False',
-            reason: MAJOR_UPGRADE_NOT_SUPPORTED,
-            message,
-          });
-    return next as ClusterStatus;
+        ? undefined
+        : { type: MAJOR_UPGRADE_CONDITION, status: 'False', reason: MAJOR_UPGRADE_NOT_SUPPORTED, message },
   });
-  ctx.cluster = { ...ctx.cluster, status: stored.status };
-  return message !== undefined;
+  if (message === undefined) return false;
+  const status = ctx.cluster.status;
+  if (status?.phase !== PHASES.upgradeDelayed || status.phaseReason !== message) {
+    ctx.log.warn({ ...held }, 'PostgreSQL major version change not rolled out: not supported yet');
+    const stored = await registerPhase(ctx.objects, ctx.cluster, PHASES.upgradeDelayed, message);
+    ctx.cluster = { ...ctx.cluster, status: stored.status };
+  }
+  return true;
 }
 
 /**
