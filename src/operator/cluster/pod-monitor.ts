@@ -55,6 +55,9 @@ async function readPodMonitor(ctx: ClusterContext, desired: PodMonitor): Promise
 
 export async function reconcilePodMonitor(ctx: ClusterContext): Promise<void> {
   const enabled = isPodMonitorEnabled(ctx.cluster);
+  // Off, and no condition left from when it was on: this Cluster keeps no PodMonitor, and the
+  // discovery request and read below would be spent on every pass of every Cluster.
+  if (!enabled && !(ctx.cluster.status?.conditions ?? []).some((c) => c.type === POD_MONITOR_CONDITION)) return;
   // Discovery on every pass, as upstream: the CRD may be installed or removed at any time.
   if (!(await ctx.objects.serves(POD_MONITOR_API_VERSION, POD_MONITOR_KIND))) {
     if (enabled) ctx.log.warn('PodMonitor CRD not present. Cannot create the PodMonitor object');
