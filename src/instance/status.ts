@@ -1,8 +1,7 @@
 // `/pg/status`: upstream's PostgresqlStatus (pkg/postgres/status.go) field names, collected in one
 // query, plus what a reader without a Pod object needs (instance name, role, version) and the
-// data directory's major (PG_VERSION), which the operator records as the cluster's running major.
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
+// data directory's major (the server's: it runs only on its own), which the operator records as
+// the cluster's running major.
 import type { PostgresqlStatus, ReplicationPeer } from '../api/v1/instance-status.ts';
 import type { InstanceContext } from './context.ts';
 import { readyWalFileCount } from './wal-files.ts';
@@ -26,6 +25,7 @@ interface Row {
   config_hash: string | null;
   current_wal: string | null;
   version: string;
+  major: number;
   peers: Record<string, string | number | null>[];
   slots: {
     slot_name: string;
@@ -57,6 +57,7 @@ SELECT
   CASE WHEN pg_catalog.pg_is_in_recovery() THEN NULL
     ELSE pg_catalog.pg_walfile_name(pg_catalog.pg_current_wal_lsn()) END AS current_wal,
   current_setting('server_version') AS version,
+  current_setting('server_version_num')::int / 10000 AS major,
   (SELECT coalesce(json_agg(json_build_object(
       'applicationName', application_name, 'state', state,
       'receivedLsn', sent_lsn::text, 'writeLsn', write_lsn::text, 'flushLsn', flush_lsn::text,
@@ -79,16 +80,6 @@ export interface StatusExtras {
   isFenced: boolean;
   instanceManagerVersion: string;
   sessionID: string;
-}
-
-/** The major in PGDATA/PG_VERSION; undefined when it cannot be read (the status reports the rest). */
-export function dataDirectoryMajor(pgdata: string): number | undefined {
-  try {
-    const text = readFileSync(join(pgdata, 'PG_VERSION'), 'utf8').trim();
-    return /^\d+$/.test(text) ? Number(text) : undefined;
-  } catch {
-    return undefined;
-  }
 }
 
 export async function collectStatus(ctx: InstanceContext, extras: StatusExtras): Promise<PostgresqlStatus> {
@@ -114,7 +105,8 @@ export async function collectStatus(ctx: InstanceContext, extras: StatusExtras):
     currentWAL: row.current_wal ?? undefined,
     readyWalFiles: readyWalFileCount(ctx.options.pgdata),
     postgresVersion: row.version,
-    pgDataMajorVersion: dataDirectoryMajor(ctx.options.pgdata),
+    // A server runs only on a data directory of its own major: PG_VERSION needs no read.
+    pgDataMajorVersion: row.major,
     replicationInfo: row.peers.map((p) => dropNulls(p) as ReplicationPeer),
     replicationSlotsInfo: row.slots.map((s) =>
       dropNulls({
